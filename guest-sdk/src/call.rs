@@ -3,8 +3,8 @@
 use crate::bindings::pbx::flow::call as wit;
 use crate::bindings::pbx::flow::call::{
     CallInfo, CallState, CollectOptions, Collected, DialOptions, DialOutcome, DialTarget,
-    EnqueueOptions, HangupCause, QueueExit, RecordOptions, Recording, RingStrategy,
-    TransferTarget, VoicemailGreeting, VoicemailOutcome,
+    EnqueueOptions, HangupCause, QueueExit, RecordOptions, Recording, RingStrategy, TransferTarget,
+    VoicemailGreeting, VoicemailOutcome,
 };
 use crate::{Error, ms};
 use std::time::Duration;
@@ -164,10 +164,7 @@ impl Play {
     /// the default timeouts (5 s first digit, 3 s between digits, `#` ends
     /// input). Returns the digits, empty on timeout.
     pub fn collect(self, max_digits: u8) -> Result<String, Error> {
-        Ok(Collect::new(max_digits)
-            .prompt(self.prompts)
-            .run()?
-            .digits)
+        Ok(Collect::new(max_digits).prompt(self.prompts).run()?.digits)
     }
 }
 

@@ -90,7 +90,7 @@ macro_rules! export_flow {
                     <$flow as $crate::Flow>::handle_call(&$crate::Call::current())
                 }
             }
-            $crate::bindings::export!(__PbxFlowExport with_types_in $crate::bindings);
+    $crate::bindings::export!(__PbxFlowExport with_types_in $crate::bindings);
         };
     };
 }

@@ -10,13 +10,13 @@
 use crate::bindings::{
     Date, Datetime, Error,
     call::{
-        CallInfo, CallState, Collected, CollectOptions, DialOptions, DialOutcome,
-        EnqueueOptions, HangupCause, QueueExit, RecordOptions, Recording, TransferTarget,
-        VoicemailGreeting, VoicemailOutcome,
+        CallInfo, CallState, CollectOptions, Collected, DialOptions, DialOutcome, EnqueueOptions,
+        HangupCause, QueueExit, RecordOptions, Recording, TransferTarget, VoicemailGreeting,
+        VoicemailOutcome,
     },
     directory::{Contact, Extension},
-    incidents::Flag,
     holidays::Holiday,
+    incidents::Flag,
     schedule::ScheduleStatus,
 };
 use async_trait::async_trait;
@@ -98,7 +98,12 @@ pub trait TenantData: Send + Sync {
     /// Key-value delete.
     async fn kv_delete(&self, key: &str) -> Result<bool, Error>;
     /// Atomic increment.
-    async fn kv_increment(&self, key: &str, delta: i64, ttl_seconds: Option<u32>) -> Result<i64, Error>;
+    async fn kv_increment(
+        &self,
+        key: &str,
+        delta: i64,
+        ttl_seconds: Option<u32>,
+    ) -> Result<i64, Error>;
     /// Extension by number.
     async fn extension(&self, number: &str) -> Result<Option<Extension>, Error>;
     /// Extensions by name.

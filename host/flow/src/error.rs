@@ -4,7 +4,9 @@
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     /// Over the size limit.
-    #[error("the flow is {size} bytes, over the limit of {limit} bytes: strip debug info (e.g. `wasm-tools strip`) or raise the limit")]
+    #[error(
+        "the flow is {size} bytes, over the limit of {limit} bytes: strip debug info (e.g. `wasm-tools strip`) or raise the limit"
+    )]
     TooLarge {
         /// Size of the upload.
         size: usize,
@@ -12,16 +14,22 @@ pub enum UploadError {
         limit: usize,
     },
     /// Not WebAssembly at all.
-    #[error("this is not a WebAssembly file (no \\0asm header): upload the .wasm component your build produced")]
+    #[error(
+        "this is not a WebAssembly file (no \\0asm header): upload the .wasm component your build produced"
+    )]
     NotWasm,
     /// A core module, not a component.
-    #[error("this is a core WebAssembly module, not a component: build for wasm32-wasip2, or wrap it with `wasm-tools component new`")]
+    #[error(
+        "this is a core WebAssembly module, not a component: build for wasm32-wasip2, or wrap it with `wasm-tools component new`"
+    )]
     CoreModule,
     /// The component does not compile.
     #[error("the component failed to compile: {0}")]
     Compile(String),
     /// Written against another version of the contract.
-    #[error("the flow imports `{import}`, but this PBX implements pbx:flow@{supported}: rebuild the flow against wit/ of this release")]
+    #[error(
+        "the flow imports `{import}`, but this PBX implements pbx:flow@{supported}: rebuild the flow against wit/ of this release"
+    )]
     IncompatibleContract {
         /// The offending import.
         import: String,

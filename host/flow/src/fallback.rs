@@ -32,15 +32,16 @@ impl Default for Fallback {
 /// Apply `fallback` to a call that is still up. Every step is recorded in
 /// the trace under the "fallback" interface.
 pub(crate) async fn apply(fallback: &Fallback, control: &mut dyn CallControl, trace: &mut Trace) {
-    let mut note = |control: &dyn CallControl, function: &'static str, args: String, result: String| {
-        trace.push(TraceEvent::HostCall {
-            at_ms: control.elapsed_ms(),
-            interface: "fallback",
-            function,
-            args,
-            result,
-        });
-    };
+    let mut note =
+        |control: &dyn CallControl, function: &'static str, args: String, result: String| {
+            trace.push(TraceEvent::HostCall {
+                at_ms: control.elapsed_ms(),
+                interface: "fallback",
+                function,
+                args,
+                result,
+            });
+        };
     if let Some(prompt) = &fallback.apology_prompt {
         if control.state() == CallState::Ringing {
             let r = control.pre_answer().await;

@@ -67,11 +67,14 @@ impl CapturedOutput {
 
     fn emit(&self, line: Vec<u8>) {
         let line = String::from_utf8_lossy(&line).into_owned();
-        self.trace.lock().expect("trace lock").push(TraceEvent::Output {
-            at_ms: self.clock.load(Ordering::Relaxed),
-            stream: self.stream,
-            line,
-        });
+        self.trace
+            .lock()
+            .expect("trace lock")
+            .push(TraceEvent::Output {
+                at_ms: self.clock.load(Ordering::Relaxed),
+                stream: self.stream,
+                line,
+            });
     }
 
     /// Emit a last line without its newline, when the flow ends.

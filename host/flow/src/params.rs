@@ -18,7 +18,9 @@ pub enum ParamError {
     #[error("parameter `{0}` is required by the flow and has no default: set it on the route")]
     Missing(String),
     /// The route sets a parameter the flow does not declare.
-    #[error("parameter `{0}` is not declared by the flow's describe(); remove it or check its spelling")]
+    #[error(
+        "parameter `{0}` is not declared by the flow's describe(); remove it or check its spelling"
+    )]
     Unknown(String),
     /// A value of the wrong type.
     #[error("parameter `{name}` must be {expected}, got {got}")]

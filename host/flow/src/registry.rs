@@ -102,9 +102,12 @@ impl FlowRegistry {
         check_name(name)?;
         let hash = crate::cache::content_hash(bytes);
         let flows = self.tenant(tenant);
-        if let Some(existing) = flows.read().expect("registry lock").get(name).and_then(|f| {
-            f.versions.values().find(|v| v.flow.hash == hash).cloned()
-        }) {
+        if let Some(existing) = flows
+            .read()
+            .expect("registry lock")
+            .get(name)
+            .and_then(|f| f.versions.values().find(|v| v.flow.hash == hash).cloned())
+        {
             return Ok(existing);
         }
         let prepared = self.engine.prepare(bytes).await?;
@@ -128,19 +131,22 @@ impl FlowRegistry {
     pub fn activate(&self, tenant: &str, name: &str, version: u32) -> Result<(), RegistryError> {
         let flows = self.tenant(tenant);
         let mut flows = flows.write().expect("registry lock");
-        let named = flows.get_mut(name).ok_or_else(|| RegistryError::UnknownFlow {
-            tenant: tenant.to_string(),
-            name: name.to_string(),
-        })?;
-        let chosen = named
-            .versions
-            .get(&version)
-            .cloned()
-            .ok_or_else(|| RegistryError::UnknownVersion {
+        let named = flows
+            .get_mut(name)
+            .ok_or_else(|| RegistryError::UnknownFlow {
+                tenant: tenant.to_string(),
                 name: name.to_string(),
-                version,
-                known: named.versions.keys().copied().collect(),
             })?;
+        let chosen =
+            named
+                .versions
+                .get(&version)
+                .cloned()
+                .ok_or_else(|| RegistryError::UnknownVersion {
+                    name: name.to_string(),
+                    version,
+                    known: named.versions.keys().copied().collect(),
+                })?;
         tracing::info!(tenant, flow = name, version, "flow version activated");
         named.active = Some(chosen);
         Ok(())
@@ -148,7 +154,12 @@ impl FlowRegistry {
 
     /// The active version of `name`, for a new call to hold on to.
     pub fn active(&self, tenant: &str, name: &str) -> Option<Arc<FlowVersion>> {
-        let flows = self.tenants.read().expect("registry lock").get(tenant)?.clone();
+        let flows = self
+            .tenants
+            .read()
+            .expect("registry lock")
+            .get(tenant)?
+            .clone();
         let flows = flows.read().expect("registry lock");
         flows.get(name)?.active.clone()
     }
@@ -169,7 +180,12 @@ impl FlowRegistry {
     /// Names of `tenant`'s flows.
     pub fn names(&self, tenant: &str) -> Vec<String> {
         let flows = self.tenant(tenant);
-        let mut names: Vec<String> = flows.read().expect("registry lock").keys().cloned().collect();
+        let mut names: Vec<String> = flows
+            .read()
+            .expect("registry lock")
+            .keys()
+            .cloned()
+            .collect();
         names.sort();
         names
     }

@@ -122,7 +122,11 @@ impl FlowEngine {
         );
         let mut store = self.new_store(state);
         let run = async {
-            let instance = flow.pre.instantiate_async(&mut store).await.map_err(Failure::Instantiate)?;
+            let instance = flow
+                .pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
             instance
                 .pbx_flow_handler()
                 .call_handle_call(&mut store)
@@ -163,7 +167,14 @@ impl FlowEngine {
             }
         } else if control.state() != CallState::Ended {
             // The flow returned with the call still up: end it normally.
-            let _ = control.hangup(HangupCause::Normal).await;
+            let r = control.hangup(HangupCause::Normal).await;
+            trace.push(crate::trace::TraceEvent::HostCall {
+                at_ms: control.elapsed_ms(),
+                interface: "host",
+                function: "hangup",
+                args: "Normal (the flow returned)".into(),
+                result: format!("{r:?}"),
+            });
         }
         CallReport {
             outcome,

@@ -151,13 +151,16 @@ impl FlowState {
     ) {
         let at_ms = self.control.as_ref().map(|c| c.elapsed_ms()).unwrap_or(0);
         self.clock.store(at_ms, Ordering::Relaxed);
-        self.trace.lock().expect("trace lock").push(TraceEvent::HostCall {
-            at_ms,
-            interface,
-            function,
-            args,
-            result,
-        });
+        self.trace
+            .lock()
+            .expect("trace lock")
+            .push(TraceEvent::HostCall {
+                at_ms,
+                interface,
+                function,
+                args,
+                result,
+            });
         if !self.ended {
             self.step.reset();
         }

@@ -103,7 +103,11 @@ impl std::fmt::Display for TraceEvent {
                 function,
                 args,
                 result,
-            } => write!(f, "{:>8} ms  {interface}.{function}({args}) -> {result}", at_ms),
+            } => write!(
+                f,
+                "{:>8} ms  {interface}.{function}({args}) -> {result}",
+                at_ms
+            ),
             TraceEvent::Log {
                 at_ms,
                 level,

@@ -73,8 +73,7 @@ pub fn check_description(d: &FlowDescription) -> Result<(), UploadError> {
     for p in &d.params {
         let ok = !p.name.is_empty()
             && p.name.len() <= 64
-            && p
-                .name
+            && p.name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !ok {

@@ -3,7 +3,7 @@
 
 use crate::bindings::Error;
 use crate::bindings::call::{
-    CallInfo, CallState, Collected, CollectOptions, DialOptions, DialOutcome, EnqueueOptions,
+    CallInfo, CallState, CollectOptions, Collected, DialOptions, DialOutcome, EnqueueOptions,
     HangupCause, Host, QueueExit, RecordOptions, Recording, TransferTarget, VoicemailGreeting,
     VoicemailOutcome,
 };
@@ -62,18 +62,30 @@ impl Host for FlowState {
     }
 
     async fn play(&mut self, prompts: Vec<String>, barge_in: bool) -> Result<Option<char>, Error> {
-        control!(self, "play", format!("{prompts:?}, barge_in={barge_in}"), |c| c
-            .play(prompts, barge_in))
+        control!(
+            self,
+            "play",
+            format!("{prompts:?}, barge_in={barge_in}"),
+            |c| c.play(prompts, barge_in)
+        )
     }
 
     async fn say_digits(&mut self, digits: String, barge_in: bool) -> Result<Option<char>, Error> {
-        control!(self, "say-digits", format!("{digits:?}, barge_in={barge_in}"), |c| c
-            .say_digits(digits, barge_in))
+        control!(
+            self,
+            "say-digits",
+            format!("{digits:?}, barge_in={barge_in}"),
+            |c| c.say_digits(digits, barge_in)
+        )
     }
 
     async fn say_number(&mut self, number: i64, barge_in: bool) -> Result<Option<char>, Error> {
-        control!(self, "say-number", format!("{number}, barge_in={barge_in}"), |c| c
-            .say_number(number, barge_in))
+        control!(
+            self,
+            "say-number",
+            format!("{number}, barge_in={barge_in}"),
+            |c| c.say_number(number, barge_in)
+        )
     }
 
     async fn collect(&mut self, options: CollectOptions) -> Result<Collected, Error> {
@@ -82,23 +94,37 @@ impl Host for FlowState {
                 "max-digits must be 1-32, got {}",
                 options.max_digits
             )));
-            self.traced("call", "collect", format!("{options:?}"), format!("{result:?}"));
+            self.traced(
+                "call",
+                "collect",
+                format!("{options:?}"),
+                format!("{result:?}"),
+            );
             return result;
         }
-        control!(self, "collect", format!("{options:?}"), |c| c.collect(options))
+        control!(self, "collect", format!("{options:?}"), |c| c
+            .collect(options))
     }
 
     async fn dial(&mut self, options: DialOptions) -> Result<DialOutcome, Error> {
         if options.targets.is_empty() {
-            let result = Err(Error::InvalidArgument("dial needs at least one target".into()));
-            self.traced("call", "dial", format!("{options:?}"), format!("{result:?}"));
+            let result = Err(Error::InvalidArgument(
+                "dial needs at least one target".into(),
+            ));
+            self.traced(
+                "call",
+                "dial",
+                format!("{options:?}"),
+                format!("{result:?}"),
+            );
             return result;
         }
         control!(self, "dial", format!("{options:?}"), |c| c.dial(options))
     }
 
     async fn transfer(&mut self, target: TransferTarget) -> Result<(), Error> {
-        let result = control!(self, "transfer", format!("{target:?}"), |c| c.transfer(target));
+        let result = control!(self, "transfer", format!("{target:?}"), |c| c
+            .transfer(target));
         if result.is_ok() {
             self.ended = true;
         }
@@ -106,7 +132,8 @@ impl Host for FlowState {
     }
 
     async fn enqueue(&mut self, options: EnqueueOptions) -> Result<QueueExit, Error> {
-        control!(self, "enqueue", format!("{options:?}"), |c| c.enqueue(options))
+        control!(self, "enqueue", format!("{options:?}"), |c| c
+            .enqueue(options))
     }
 
     async fn voicemail(
@@ -114,8 +141,12 @@ impl Host for FlowState {
         mailbox: String,
         greeting: VoicemailGreeting,
     ) -> Result<VoicemailOutcome, Error> {
-        control!(self, "voicemail", format!("{mailbox:?}, {greeting:?}"), |c| c
-            .voicemail(mailbox, greeting))
+        control!(
+            self,
+            "voicemail",
+            format!("{mailbox:?}, {greeting:?}"),
+            |c| c.voicemail(mailbox, greeting)
+        )
     }
 
     async fn record_message(&mut self, options: RecordOptions) -> Result<Recording, Error> {
@@ -128,8 +159,12 @@ impl Host for FlowState {
         class: Option<String>,
         duration_ms: u32,
     ) -> Result<Option<char>, Error> {
-        control!(self, "music-on-hold", format!("{class:?}, {duration_ms} ms"), |c| c
-            .music_on_hold(class, duration_ms))
+        control!(
+            self,
+            "music-on-hold",
+            format!("{class:?}, {duration_ms} ms"),
+            |c| c.music_on_hold(class, duration_ms)
+        )
     }
 
     async fn hangup(&mut self, cause: HangupCause) -> Result<(), Error> {
@@ -148,14 +183,24 @@ impl Host for FlowState {
             let result = Err(Error::InvalidArgument(
                 "record field names are 1-64 of a-z 0-9 - _, values at most 1024 bytes".into(),
             ));
-            self.traced("call", "set-record-field", format!("{name:?}"), format!("{result:?}"));
+            self.traced(
+                "call",
+                "set-record-field",
+                format!("{name:?}"),
+                format!("{result:?}"),
+            );
             return result;
         }
-        control!(self, "set-record-field", format!("{name:?}, {value:?}"), |c| c
-            .set_record_field(name, value))
+        control!(
+            self,
+            "set-record-field",
+            format!("{name:?}, {value:?}"),
+            |c| c.set_record_field(name, value)
+        )
     }
 
     async fn pause(&mut self, duration_ms: u32) -> Result<Option<char>, Error> {
-        control!(self, "pause", format!("{duration_ms} ms"), |c| c.pause(duration_ms))
+        control!(self, "pause", format!("{duration_ms} ms"), |c| c
+            .pause(duration_ms))
     }
 }

@@ -13,7 +13,12 @@ impl Host for FlowState {
 
     async fn all(&mut self) -> Vec<(String, Value)> {
         let all = self.params.all().to_vec();
-        self.traced("config", "all", String::new(), format!("{} values", all.len()));
+        self.traced(
+            "config",
+            "all",
+            String::new(),
+            format!("{} values", all.len()),
+        );
         all
     }
 }

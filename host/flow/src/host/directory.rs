@@ -10,7 +10,12 @@ impl Host for FlowState {
             Ok(t) => t.extension(&number).await,
             Err(e) => Err(e),
         };
-        self.traced("directory", "by-number", format!("{number:?}"), format!("{result:?}"));
+        self.traced(
+            "directory",
+            "by-number",
+            format!("{number:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 
@@ -29,7 +34,12 @@ impl Host for FlowState {
             Ok(t) => t.is_blocked(&number).await,
             Err(e) => Err(e),
         };
-        self.traced("directory", "is-blocked", format!("{number:?}"), format!("{result:?}"));
+        self.traced(
+            "directory",
+            "is-blocked",
+            format!("{number:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 

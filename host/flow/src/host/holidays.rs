@@ -13,7 +13,12 @@ impl Host for FlowState {
             }
             Err(e) => Err(e),
         };
-        self.traced("holidays", "today", format!("{calendar:?}"), format!("{result:?}"));
+        self.traced(
+            "holidays",
+            "today",
+            format!("{calendar:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 

@@ -11,7 +11,12 @@ impl Host for FlowState {
             Ok(t) => t.flag(&name).await,
             Err(e) => Err(e),
         };
-        self.traced("incidents", "get", format!("{name:?}"), format!("{result:?}"));
+        self.traced(
+            "incidents",
+            "get",
+            format!("{name:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 

@@ -14,11 +14,14 @@ impl Host for FlowState {
             Level::Warn => "warn",
             Level::Error => "error",
         };
-        self.trace.lock().expect("trace lock").push(TraceEvent::Log {
-            at_ms,
-            level,
-            name,
-            fields,
-        });
+        self.trace
+            .lock()
+            .expect("trace lock")
+            .push(TraceEvent::Log {
+                at_ms,
+                level,
+                name,
+                fields,
+            });
     }
 }

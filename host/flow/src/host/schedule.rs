@@ -10,7 +10,12 @@ impl Host for FlowState {
             Ok(t) => t.schedule_status(&name).await,
             Err(e) => Err(e),
         };
-        self.traced("schedule", "status", format!("{name:?}"), format!("{result:?}"));
+        self.traced(
+            "schedule",
+            "status",
+            format!("{name:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 
@@ -19,7 +24,12 @@ impl Host for FlowState {
             Ok(t) => t.schedule_status(&name).await.map(|s| s.open),
             Err(e) => Err(e),
         };
-        self.traced("schedule", "is-open", format!("{name:?}"), format!("{result:?}"));
+        self.traced(
+            "schedule",
+            "is-open",
+            format!("{name:?}"),
+            format!("{result:?}"),
+        );
         result
     }
 
@@ -28,7 +38,12 @@ impl Host for FlowState {
             Some(t) => t.now(),
             None => crate::tenant_time::epoch_datetime(),
         };
-        self.traced("schedule", "now", String::new(), crate::tenant_time::render(&now));
+        self.traced(
+            "schedule",
+            "now",
+            String::new(),
+            crate::tenant_time::render(&now),
+        );
         now
     }
 }

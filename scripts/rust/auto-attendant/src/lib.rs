@@ -39,7 +39,13 @@ impl Flow for AutoAttendant {
 
     fn handle_call(call: &Call) -> Result<(), Error> {
         let info = call.info();
-        log::info("call", &[("caller", &info.caller_number), ("dialled", &info.dialled_number)]);
+        log::info(
+            "call",
+            &[
+                ("caller", &info.caller_number),
+                ("dialled", &info.dialled_number),
+            ],
+        );
         call.answer()?;
         call.play([text("greeting")]).run()?;
 
@@ -92,13 +98,25 @@ fn menu(call: &Call) -> Result<(), Error> {
         }
         match keys.iter().find(|(k, _)| *k == key) {
             Some((_, destination)) => {
-                log::info("menu-choice", &[("key", &key.to_string()), ("destination", &destination.to_string())]);
+                log::info(
+                    "menu-choice",
+                    &[
+                        ("key", &key.to_string()),
+                        ("destination", &destination.to_string()),
+                    ],
+                );
                 call.set_field("menu-choice", &key.to_string())?;
                 return route(call, destination);
             }
             None => {
                 failures += 1;
-                log::info("invalid-choice", &[("key", &key.to_string()), ("attempt", &failures.to_string())]);
+                log::info(
+                    "invalid-choice",
+                    &[
+                        ("key", &key.to_string()),
+                        ("attempt", &failures.to_string()),
+                    ],
+                );
                 call.play([text("invalid-prompt")]).run()?;
             }
         }
@@ -113,9 +131,17 @@ fn menu(call: &Call) -> Result<(), Error> {
 fn route(call: &Call, destination: &Destination) -> Result<(), Error> {
     match destination {
         Destination::Extension(number) => {
-            let ring = Duration::from_secs(config::integer("ring-seconds").unwrap_or(20).clamp(5, 120) as u64);
-            let outcome = call.dial(DialTarget::Extension(number.clone())).ring_for(ring).run()?;
-            log::info("dial-outcome", &[("extension", number), ("outcome", &format!("{outcome:?}"))]);
+            let ring = Duration::from_secs(
+                config::integer("ring-seconds").unwrap_or(20).clamp(5, 120) as u64,
+            );
+            let outcome = call
+                .dial(DialTarget::Extension(number.clone()))
+                .ring_for(ring)
+                .run()?;
+            log::info(
+                "dial-outcome",
+                &[("extension", number), ("outcome", &format!("{outcome:?}"))],
+            );
             match outcome {
                 DialOutcome::Answered(_) => return Ok(()),
                 DialOutcome::Busy => {
@@ -130,8 +156,14 @@ fn route(call: &Call, destination: &Destination) -> Result<(), Error> {
             call.voicemail(mailbox, VoicemailGreeting::Unavailable)?;
         }
         Destination::Queue(queue) => {
-            let exit = call.enqueue(queue).max_wait(Duration::from_secs(300)).run()?;
-            log::info("queue-exit", &[("queue", queue), ("exit", &format!("{exit:?}"))]);
+            let exit = call
+                .enqueue(queue)
+                .max_wait(Duration::from_secs(300))
+                .run()?;
+            log::info(
+                "queue-exit",
+                &[("queue", queue), ("exit", &format!("{exit:?}"))],
+            );
             if !matches!(exit, QueueExit::Answered(_)) {
                 call.voicemail(&text("voicemail-box"), VoicemailGreeting::Unavailable)?;
             }

@@ -1,0 +1,51 @@
+//! The `pbx` command.
+//!
+//! `pbx flow test FLOW.wasm SCENARIO.toml...` runs a call flow against
+//! scripted calls (the simulator); `pbx flow describe FLOW.wasm` prints
+//! what a flow says about itself; `pbx flow check FLOW.wasm` runs the
+//! upload validation.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The Wasm-scripted PBX.
+#[derive(Parser)]
+#[command(name = "pbx", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with call flows (WebAssembly components).
+    #[command(subcommand)]
+    Flow(cmd::flow::FlowCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Flow(c) => cmd::flow::run(c).await,
+        }
+    })
+}
