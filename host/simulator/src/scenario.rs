@@ -327,7 +327,14 @@ pub enum ScenarioError {
 impl Scenario {
     /// Parse and check a scenario.
     pub fn parse(text: &str) -> Result<Self, ScenarioError> {
-        let s: Scenario = toml::from_str(text)?;
+        // Through a table, so TOML dates and quoted dates both work.
+        let table: toml::Table = toml::from_str(text)?;
+        if table.contains_key("extends") {
+            return Err(ScenarioError::Invalid(
+                "`extends` needs a file: use Scenario::load".into(),
+            ));
+        }
+        let s: Scenario = table.try_into()?;
         s.check()?;
         Ok(s)
     }
