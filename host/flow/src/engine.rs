@@ -160,10 +160,12 @@ impl FlowEngine {
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| s);
         let cpu = self.inner.limits.cpu_per_step;
+        let cpu_call = self.inner.limits.cpu_per_call;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |mut ctx| {
             let state = ctx.data_mut();
-            if state.step.tick(EPOCH_TICK) > cpu {
+            let (step, total) = state.step.tick(EPOCH_TICK);
+            if step > cpu || total > cpu_call {
                 state.stop = Some(Stop::CpuDeadline);
                 return Ok(UpdateDeadline::Interrupt);
             }

@@ -31,7 +31,7 @@ pub enum UploadError {
         "the flow imports `{import}`, but this PBX implements pbx:flow@{supported}: rebuild the flow against wit/ of this release"
     )]
     IncompatibleContract {
-        /// The offending import.
+        /// The offending import or export.
         import: String,
         /// The version this host implements.
         supported: &'static str,

@@ -9,9 +9,13 @@ pub struct FlowLimits {
     /// Guest execution allowed between two host calls. A flow that computes
     /// longer is stopped: a loop must not hold a core another call needs.
     pub cpu_per_step: Duration,
+    /// Guest execution allowed over the whole call. Host calls reset the
+    /// per-step allowance, so without this a flow looping on a cheap host
+    /// call (`call.state`) would hold a core for the whole call.
+    pub cpu_per_call: Duration,
     /// Wall-clock time one call may spend in its flow, waits included.
     pub wall_clock_per_call: Duration,
-    /// Linear memory per instance, in bytes.
+    /// Linear memory per instance, in bytes, all its memories together.
     pub memory_bytes: usize,
     /// Live instances per tenant; calls over it get the tenant's fallback.
     pub instances_per_tenant: u32,
@@ -28,6 +32,7 @@ impl Default for FlowLimits {
     fn default() -> Self {
         FlowLimits {
             cpu_per_step: Duration::from_millis(50),
+            cpu_per_call: Duration::from_secs(2),
             wall_clock_per_call: Duration::from_secs(4 * 3600),
             memory_bytes: 32 << 20,
             instances_per_tenant: 1_000,

@@ -42,12 +42,16 @@ struct NamedFlow {
     active: Option<Arc<FlowVersion>>,
 }
 
+/// One tenant's flows by name, behind its own lock so tenants never wait
+/// on each other.
+type TenantFlows = Arc<RwLock<HashMap<String, NamedFlow>>>;
+
 /// The flows of every tenant. Reads (a call looking up its flow) take two
 /// uncontended read locks and clone an `Arc`; writes happen at upload and
 /// activation only.
 pub struct FlowRegistry {
     engine: FlowEngine,
-    tenants: RwLock<HashMap<String, Arc<RwLock<HashMap<String, NamedFlow>>>>>,
+    tenants: RwLock<HashMap<String, TenantFlows>>,
 }
 
 fn check_name(name: &str) -> Result<(), RegistryError> {
@@ -77,7 +81,7 @@ impl FlowRegistry {
         &self.engine
     }
 
-    fn tenant(&self, tenant: &str) -> Arc<RwLock<HashMap<String, NamedFlow>>> {
+    fn tenant(&self, tenant: &str) -> TenantFlows {
         if let Some(t) = self.tenants.read().expect("registry lock").get(tenant) {
             return t.clone();
         }
@@ -113,6 +117,11 @@ impl FlowRegistry {
         let prepared = self.engine.prepare(bytes).await?;
         let mut flows = flows.write().expect("registry lock");
         let named = flows.entry(name.to_string()).or_default();
+        // A concurrent upload of the same bytes may have won the race while
+        // this one compiled: hand out its version rather than a duplicate.
+        if let Some(existing) = named.versions.values().find(|v| v.flow.hash == hash) {
+            return Ok(existing.clone());
+        }
         let number = named.versions.keys().next_back().copied().unwrap_or(0) + 1;
         let version = Arc::new(FlowVersion {
             tenant: tenant.to_string(),

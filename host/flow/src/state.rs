@@ -38,6 +38,7 @@ pub enum Stop {
 #[derive(Debug)]
 pub struct StepClock {
     spent: Duration,
+    total: Duration,
     mark: Instant,
 }
 
@@ -45,6 +46,7 @@ impl StepClock {
     fn new() -> Self {
         StepClock {
             spent: Duration::ZERO,
+            total: Duration::ZERO,
             mark: Instant::now(),
         }
     }
@@ -55,12 +57,15 @@ impl StepClock {
         self.mark = Instant::now();
     }
 
-    /// Account for a tick of guest execution; returns the step's total.
-    pub fn tick(&mut self, tick: Duration) -> Duration {
+    /// Account for a tick of guest execution; returns the step's and the
+    /// call's totals.
+    pub fn tick(&mut self, tick: Duration) -> (Duration, Duration) {
         let now = Instant::now();
-        self.spent += (now - self.mark).min(tick * 2);
+        let ran = (now - self.mark).min(tick * 2);
+        self.spent += ran;
+        self.total += ran;
         self.mark = now;
-        self.spent
+        (self.spent, self.total)
     }
 }
 
@@ -85,6 +90,9 @@ pub struct FlowState {
     /// a loop after its call is gone.
     pub(crate) ended: bool,
     pub(crate) memory_cap: usize,
+    /// Bytes of linear memory across all the instance's memories: the
+    /// limiter sees one memory at a time, the cap is for the instance.
+    pub(crate) memory_used: usize,
     pub(crate) stop: Option<Stop>,
 }
 
@@ -124,6 +132,7 @@ impl FlowState {
             step: StepClock::new(),
             ended: false,
             memory_cap,
+            memory_used: 0,
             stop: None,
         }
     }
@@ -197,17 +206,19 @@ impl WasiView for FlowState {
 impl ResourceLimiter for FlowState {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_cap {
+        let total = self.memory_used + desired.saturating_sub(current);
+        if total > self.memory_cap {
             self.stop = Some(Stop::MemoryLimit);
             return Err(wasmtime::format_err!(
                 "flow memory limit of {} bytes reached",
                 self.memory_cap
             ));
         }
+        self.memory_used = total;
         Ok(true)
     }
 

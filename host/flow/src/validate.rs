@@ -63,8 +63,16 @@ pub fn check_world(engine: &Engine, component: &Component) -> Result<(), UploadE
 /// and portal can rely on.
 pub fn check_description(d: &FlowDescription) -> Result<(), UploadError> {
     let bad = |m: String| Err(UploadError::Describe(m));
-    if d.name.is_empty() || d.name.len() > 64 {
-        return bad("name must be 1-64 characters".into());
+    let name_ok = !d.name.is_empty()
+        && d.name.len() <= 64
+        && d.name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !name_ok {
+        return bad(format!(
+            "name `{}` must be 1-64 characters of a-z, 0-9, '-'",
+            d.name
+        ));
     }
     if d.version.is_empty() || d.version.len() > 32 {
         return bad("version must be 1-32 characters, e.g. \"1.0.0\"".into());

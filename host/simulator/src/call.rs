@@ -46,6 +46,8 @@ pub struct SimCall {
     queues: VecDeque<QueueSpec>,
     voicemails: VecDeque<VoicemailSpec>,
     recordings: u32,
+    /// The call was handed over: the flow no longer controls it.
+    transferred: bool,
     journal: Arc<Mutex<Journal>>,
 }
 
@@ -68,6 +70,7 @@ impl SimCall {
             queues: scenario.queue.iter().cloned().collect(),
             voicemails: scenario.voicemail.iter().cloned().collect(),
             recordings: 0,
+            transferred: false,
             journal,
         }
     }
@@ -92,6 +95,11 @@ impl SimCall {
 
     /// Fail if the call is over.
     fn live(&mut self) -> Result<(), Error> {
+        if self.transferred {
+            return Err(Error::InvalidState(
+                "the call was transferred; the flow no longer controls it".into(),
+            ));
+        }
         if self.state == CallState::Ended {
             return Err(Error::Hangup);
         }
@@ -283,6 +291,7 @@ impl CallControl for SimCall {
         self.log(Action::Transfer(transfer_target_text(&target)));
         self.live()?;
         self.state = CallState::Ended;
+        self.transferred = true;
         Ok(())
     }
 

@@ -54,7 +54,7 @@ pub fn check_logs(expected: &[String], logs: &[String]) -> Result<(), Mismatch> 
                 return Err(Mismatch {
                     index: i + 1,
                     message: format!(
-                        "expected log event `{name}` after {:?}; events were {logs:?}",
+                        "(expect-logs) expected log event `{name}` after {:?}; events were {logs:?}",
                         &expected[..i]
                     ),
                 });

@@ -375,6 +375,32 @@ impl Scenario {
                 ));
             }
         }
+        let one_of = |what: &str, value: &str, allowed: &[&str]| {
+            if allowed.contains(&value) {
+                Ok(())
+            } else {
+                Err(ScenarioError::Invalid(format!(
+                    "{what} `{value}`: use one of {}",
+                    allowed.join(", ")
+                )))
+            }
+        };
+        for d in &self.dial {
+            one_of("dial outcome", &d.outcome, DIAL_OUTCOMES)?;
+            if let Some(by) = &d.ended_by {
+                one_of("dial ended-by", by, &["caller", "callee"])?;
+            }
+        }
+        for q in &self.queue {
+            one_of("queue exit", &q.exit, QUEUE_EXITS)?;
+        }
+        for v in &self.voicemail {
+            one_of(
+                "voicemail outcome",
+                &v.outcome,
+                &["left", "nothing-left", "box-full"],
+            )?;
+        }
         for e in &self.expect {
             if !ACTIONS.contains(&e.action.as_str()) {
                 return bad(format!(
@@ -387,6 +413,26 @@ impl Scenario {
         Ok(())
     }
 }
+
+/// Dial outcomes a `[[dial]]` may give.
+pub const DIAL_OUTCOMES: &[&str] = &[
+    "answered",
+    "busy",
+    "no-answer",
+    "unavailable",
+    "rejected",
+    "failed",
+];
+
+/// Queue exits a `[[queue]]` may give.
+pub const QUEUE_EXITS: &[&str] = &[
+    "answered",
+    "timeout",
+    "exit-key",
+    "no-agents",
+    "full",
+    "unavailable",
+];
 
 /// The action names an `[[expect]]` may use.
 pub const ACTIONS: &[&str] = &[

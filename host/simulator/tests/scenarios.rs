@@ -16,13 +16,15 @@ fn wasm(name: &str) -> Vec<u8> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| workspace().join("target"));
     let path = target.join("wasm32-wasip2/flow").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}: run scripts/build-flows.sh first", path.display())
-    })
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}: run scripts/build-flows.sh first", path.display()))
 }
 
 async fn prepare(name: &str) -> (FlowEngine, PreparedFlow) {
-    let limits = FlowLimits { instances_total: 8, ..FlowLimits::default() };
+    let limits = FlowLimits {
+        instances_total: 8,
+        ..FlowLimits::default()
+    };
     let engine = FlowEngine::new(limits, None).expect("engine");
     let flow = engine.prepare(&wasm(name)).await.expect("valid flow");
     (engine, flow)
@@ -42,11 +44,22 @@ async fn every_auto_attendant_scenario_passes() {
             continue;
         }
         let scenario = Scenario::load(&path).expect("scenario parses");
-        let report = pbx_simulator::run(&engine, &flow, &scenario).await.expect("runs");
-        assert!(report.passed(), "{}: {:?}\nactions: {:#?}", path.display(), report.mismatch, report.actions);
+        let report = pbx_simulator::run(&engine, &flow, &scenario)
+            .await
+            .expect("runs");
+        assert!(
+            report.passed(),
+            "{}: {:?}\nactions: {:#?}",
+            path.display(),
+            report.mismatch,
+            report.actions
+        );
         count += 1;
     }
-    assert!(count >= 12, "expected the whole scenario set, found {count}");
+    assert!(
+        count >= 12,
+        "expected the whole scenario set, found {count}"
+    );
 }
 
 #[tokio::test]
@@ -57,7 +70,11 @@ async fn a_wrong_expectation_is_reported_where_it_differs() {
     let base = std::fs::read_to_string(scenario_dir().join("base.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("base.toml"), base).unwrap();
-    std::fs::write(dir.path().join("s.toml"), text.replace("box = \"102\"", "box = \"101\"")).unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        text.replace("box = \"102\"", "box = \"101\""),
+    )
+    .unwrap();
     let scenario = Scenario::load(&dir.path().join("s.toml")).unwrap();
     let report = pbx_simulator::run(&engine, &flow, &scenario).await.unwrap();
     let m = report.mismatch.expect("must fail");
@@ -70,7 +87,10 @@ async fn the_menu_choice_lands_on_the_call_record() {
     let (engine, flow) = prepare("auto_attendant.wasm").await;
     let scenario = Scenario::load(&scenario_dir().join("open-voicemail-key.toml")).unwrap();
     let report = pbx_simulator::run(&engine, &flow, &scenario).await.unwrap();
-    assert_eq!(report.fields.get("menu-choice").map(String::as_str), Some("9"));
+    assert_eq!(
+        report.fields.get("menu-choice").map(String::as_str),
+        Some("9")
+    );
 }
 
 #[tokio::test]
@@ -100,10 +120,18 @@ async fn a_trapping_flow_gets_the_fallback() {
     )
     .unwrap();
     let report = pbx_simulator::run(&engine, &flow, &scenario).await.unwrap();
-    assert!(report.passed(), "{:?} {:?}", report.mismatch, report.actions);
+    assert!(
+        report.passed(),
+        "{:?} {:?}",
+        report.mismatch,
+        report.actions
+    );
     assert!(report.fallback_applied);
     assert!(
-        report.trace.output_lines().any(|l| l.contains("flow panicked on purpose")),
+        report
+            .trace
+            .output_lines()
+            .any(|l| l.contains("flow panicked on purpose")),
         "the panic message reaches the trace: {:#?}",
         report.trace.events
     );
@@ -119,16 +147,29 @@ async fn presses_at_fixed_times_and_terminators() {
     ))
     .unwrap();
     let report = pbx_simulator::run(&engine, &flow, &scenario).await.unwrap();
-    assert!(report.actions.contains(&Action::Voicemail("100".into())), "{:?}", report.actions);
+    assert!(
+        report.actions.contains(&Action::Voicemail("100".into())),
+        "{:?}",
+        report.actions
+    );
     assert!(report.actions.contains(&Action::Collect("9".into())));
 }
 
 #[test]
 fn bad_scenarios_are_refused_with_a_reason() {
-    let err = Scenario::parse("[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\ntimezone='Mars/Olympus'").unwrap_err();
+    let err = Scenario::parse(
+        "[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\ntimezone='Mars/Olympus'",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("Mars/Olympus"), "{err}");
-    let err = Scenario::parse("[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\n[[press]]\nkeys='x'\nat-ms=1").unwrap_err();
+    let err = Scenario::parse(
+        "[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\n[[press]]\nkeys='x'\nat-ms=1",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("not a DTMF key"), "{err}");
-    let err = Scenario::parse("[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\n[[expect]]\naction='dance'").unwrap_err();
+    let err = Scenario::parse(
+        "[call]\ncaller='1'\ndialled='2'\nat=2026-01-01T00:00:00\n[[expect]]\naction='dance'",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("unknown action `dance`"), "{err}");
 }

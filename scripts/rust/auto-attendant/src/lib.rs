@@ -63,10 +63,10 @@ impl Flow for AutoAttendant {
 
 /// Why the office is closed right now, or `None` when it is open.
 fn closed_reason() -> Result<Option<String>, Error> {
-    if let Some(calendar) = config::text("holidays") {
-        if let Some(h) = holidays::today(&calendar)? {
-            return Ok(Some(format!("holiday: {}", h.name)));
-        }
+    if let Some(calendar) = config::text("holidays")
+        && let Some(h) = holidays::today(&calendar)?
+    {
+        return Ok(Some(format!("holiday: {}", h.name)));
     }
     let status = schedule::status(&text("schedule"))?;
     Ok(match (status.open, status.reason) {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run every test of the PBX on a fresh machine: installs the guest target,
+# builds the guest flows, checks formatting and lints, runs the Rust tests
+# (unit, integration, doctests) and the flow simulator on every scenario.
+set -euo pipefail
+
+workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$workspace"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$workspace/target}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+step "guest flows (wasm32-wasip2)"
+scripts/build-flows.sh
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust tests"
+cargo test --workspace
+
+step "flow simulator: auto-attendant scenarios"
+cargo build -p pbx
+"$CARGO_TARGET_DIR/debug/pbx" flow test --quiet \
+    "$CARGO_TARGET_DIR/wasm32-wasip2/flow/auto_attendant.wasm" \
+    $(ls scripts/scenarios/auto-attendant/*.toml | grep -v '/base.toml$')
