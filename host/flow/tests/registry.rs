@@ -216,7 +216,6 @@ async fn a_refused_upload_adds_no_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "src bug: FlowRegistry::upload checks for identical bytes before compiling, not again under the write lock"]
 async fn concurrent_identical_uploads_make_one_version() {
     let registry = Arc::new(registry());
     let bytes = Arc::new(hostile_wasm());

@@ -91,8 +91,8 @@ pub fn wat_fixture(name: &str) -> String {
 // Engine and limits
 // ---------------------------------------------------------------------------
 
-/// Limits for tests: the production CPU step, a small pool, a wall clock
-/// that ends a stuck test instead of hanging it.
+/// Limits for tests: the production CPU allowances, a small pool, a wall
+/// clock that ends a stuck test instead of hanging it.
 pub fn test_limits() -> FlowLimits {
     FlowLimits {
         cpu_per_step: Duration::from_millis(50),
@@ -102,6 +102,7 @@ pub fn test_limits() -> FlowLimits {
         instances_total: 16,
         upload_bytes: 50 << 20,
         describe_timeout: Duration::from_secs(5),
+        ..FlowLimits::default()
     }
 }
 
