@@ -72,7 +72,9 @@ impl CodeCache {
         let component = Component::new(engine, bytes)?;
         let compiled = component.serialize()?;
         // Write then rename, so a crash never leaves half a file behind.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp{}-{seq}", std::process::id()));
         if std::fs::write(&tmp, compiled).is_ok() && std::fs::rename(&tmp, &path).is_err() {
             let _ = std::fs::remove_file(&tmp);
         }

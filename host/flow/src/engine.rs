@@ -102,11 +102,22 @@ impl FlowEngine {
         validate::check_header(bytes)?;
         let hash = content_hash(bytes);
         let engine = &self.inner.engine;
-        let (component, from_cache) = match &self.inner.cache {
-            Some(cache) => cache.load_or_compile(engine, &hash, bytes),
-            None => wasmtime::component::Component::new(engine, bytes).map(|c| (c, false)),
-        }
-        .map_err(|e| UploadError::Compile(format!("{e:#}")))?;
+        // Compiling a large component takes seconds of CPU: do it off the
+        // async workers so calls in progress are not held up.
+        let compile = {
+            let engine = engine.clone();
+            let cache = self.inner.cache.clone();
+            let hash = hash.clone();
+            let bytes = bytes.to_vec();
+            tokio::task::spawn_blocking(move || match &cache {
+                Some(cache) => cache.load_or_compile(&engine, &hash, &bytes),
+                None => wasmtime::component::Component::new(&engine, &bytes).map(|c| (c, false)),
+            })
+        };
+        let (component, from_cache) = compile
+            .await
+            .map_err(|e| UploadError::Compile(format!("compiler task failed: {e}")))?
+            .map_err(|e| UploadError::Compile(format!("{e:#}")))?;
         validate::check_world(engine, &component)?;
         let pre = self
             .inner
@@ -143,11 +154,20 @@ impl FlowEngine {
         };
         match tokio::time::timeout(self.inner.limits.describe_timeout, run).await {
             Ok(Ok(d)) => Ok(d),
-            Ok(Err(e)) => Err(UploadError::Describe(match store.data().stop {
-                Some(Stop::CpuDeadline) => "it ran past the CPU deadline".to_string(),
-                Some(Stop::MemoryLimit) => "it hit the memory limit".to_string(),
-                None => format!("{e:#}"),
-            })),
+            Ok(Err(e)) => {
+                let stop = store.data().stop;
+                let trace = store.data_mut().take_trace();
+                let said: Vec<&str> = trace.output_lines().collect();
+                let mut why = match stop {
+                    Some(Stop::CpuDeadline) => "it ran past the CPU deadline".to_string(),
+                    Some(Stop::MemoryLimit) => "it hit the memory limit".to_string(),
+                    None => format!("{e:#}"),
+                };
+                if !said.is_empty() {
+                    why.push_str(&format!("; it printed: {}", said.join(" | ")));
+                }
+                Err(UploadError::Describe(why))
+            }
             Err(_) => Err(UploadError::Describe(format!(
                 "it did not return within {:?}",
                 self.inner.limits.describe_timeout

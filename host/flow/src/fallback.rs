@@ -34,7 +34,7 @@ impl Default for Fallback {
 pub(crate) async fn apply(fallback: &Fallback, control: &mut dyn CallControl, trace: &mut Trace) {
     let mut note =
         |control: &dyn CallControl, function: &'static str, args: String, result: String| {
-            trace.push(TraceEvent::HostCall {
+            trace.push_host(TraceEvent::HostCall {
                 at_ms: control.elapsed_ms(),
                 interface: "fallback",
                 function,

@@ -28,7 +28,6 @@ pub struct CapturedOutput {
 
 struct Pending {
     line: Vec<u8>,
-    kept: usize,
 }
 
 impl CapturedOutput {
@@ -36,10 +35,7 @@ impl CapturedOutput {
     /// call's elapsed milliseconds as of the last host call.
     pub fn new(stream: &'static str, trace: Arc<Mutex<Trace>>, clock: Arc<AtomicU64>) -> Self {
         CapturedOutput {
-            inner: Arc::new(Mutex::new(Pending {
-                line: Vec::new(),
-                kept: 0,
-            })),
+            inner: Arc::new(Mutex::new(Pending { line: Vec::new() })),
             trace,
             clock,
             stream,
@@ -48,13 +44,15 @@ impl CapturedOutput {
 
     fn append(&self, bytes: &[u8]) {
         let mut pending = self.inner.lock().expect("output lock");
-        let room = MAX_OUTPUT_BYTES.saturating_sub(pending.kept);
-        let take = bytes.len().min(room);
-        if take < bytes.len() {
-            self.trace.lock().expect("trace lock").dropped_output_bytes +=
-                (bytes.len() - take) as u64;
-        }
-        pending.kept += take;
+        // The budget is per call: both streams count against the trace's.
+        let take = {
+            let mut trace = self.trace.lock().expect("trace lock");
+            let room = MAX_OUTPUT_BYTES.saturating_sub(trace.output_kept);
+            let take = bytes.len().min(room);
+            trace.output_kept += take;
+            trace.dropped_output_bytes += (bytes.len() - take) as u64;
+            take
+        };
         for &b in &bytes[..take] {
             if b == b'\n' {
                 let line = std::mem::take(&mut pending.line);

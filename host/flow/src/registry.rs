@@ -163,19 +163,25 @@ impl FlowRegistry {
 
     /// The active version of `name`, for a new call to hold on to.
     pub fn active(&self, tenant: &str, name: &str) -> Option<Arc<FlowVersion>> {
-        let flows = self
-            .tenants
-            .read()
-            .expect("registry lock")
-            .get(tenant)?
-            .clone();
+        let flows = self.existing(tenant)?;
         let flows = flows.read().expect("registry lock");
         flows.get(name)?.active.clone()
     }
 
+    /// A tenant's flows, without creating an entry for an unknown tenant.
+    fn existing(&self, tenant: &str) -> Option<TenantFlows> {
+        self.tenants
+            .read()
+            .expect("registry lock")
+            .get(tenant)
+            .cloned()
+    }
+
     /// Every version of `name`, oldest first, and the active number.
     pub fn versions(&self, tenant: &str, name: &str) -> (Vec<Arc<FlowVersion>>, Option<u32>) {
-        let flows = self.tenant(tenant);
+        let Some(flows) = self.existing(tenant) else {
+            return (Vec::new(), None);
+        };
         let flows = flows.read().expect("registry lock");
         match flows.get(name) {
             Some(f) => (
@@ -188,7 +194,9 @@ impl FlowRegistry {
 
     /// Names of `tenant`'s flows.
     pub fn names(&self, tenant: &str) -> Vec<String> {
-        let flows = self.tenant(tenant);
+        let Some(flows) = self.existing(tenant) else {
+            return Vec::new();
+        };
         let mut names: Vec<String> = flows
             .read()
             .expect("registry lock")

@@ -148,6 +148,9 @@ impl FlowEngine {
             },
         };
         let state = store.data_mut();
+        // The flow hung up or handed the call over: the host must neither
+        // apply the fallback nor hang up a call that is no longer the flow's.
+        let released = state.ended;
         let mut trace = state.take_trace();
         let mut control = state.control.take().expect("control is only taken here");
         drop(store);
@@ -161,14 +164,14 @@ impl FlowEngine {
                 detail = ?outcome,
                 "call flow failed"
             );
-            if control.state() != CallState::Ended {
+            if !released && control.state() != CallState::Ended {
                 fallback::apply(&fallback, control.as_mut(), &mut trace).await;
                 fallback_applied = true;
             }
-        } else if control.state() != CallState::Ended {
+        } else if !released && control.state() != CallState::Ended {
             // The flow returned with the call still up: end it normally.
             let r = control.hangup(HangupCause::Normal).await;
-            trace.push(crate::trace::TraceEvent::HostCall {
+            trace.push_host(crate::trace::TraceEvent::HostCall {
                 at_ms: control.elapsed_ms(),
                 interface: "host",
                 function: "hangup",

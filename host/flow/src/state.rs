@@ -52,9 +52,12 @@ impl StepClock {
     }
 
     /// A host call returned: a new step starts.
+    ///
+    /// The mark is left alone: the next tick's clamp already charges at most
+    /// two ticks for the time spent in the host, and moving the mark here
+    /// would let a flow that calls the host in a tight loop run uncharged.
     pub fn reset(&mut self) {
         self.spent = Duration::ZERO;
-        self.mark = Instant::now();
     }
 
     /// Account for a tick of guest execution; returns the step's and the

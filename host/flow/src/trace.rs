@@ -10,7 +10,12 @@ use serde::Serialize;
 /// Events kept per call; later ones are counted in [`Trace::dropped`].
 pub const MAX_EVENTS: usize = 1_000;
 
-/// Bytes of stdout/stderr kept per call.
+/// Events kept back for the host's own entries (the fallback's steps, the
+/// final hang-up), so a flow that fills its trace cannot hide what the
+/// host did with the caller.
+pub const HOST_RESERVE: usize = 8;
+
+/// Bytes of stdout/stderr kept per call, both streams together.
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024;
 
 /// One entry of the trace.
@@ -61,11 +66,23 @@ pub struct Trace {
     pub dropped: u64,
     /// Output bytes that did not fit.
     pub dropped_output_bytes: u64,
+    /// Output bytes kept so far, both streams together.
+    #[serde(skip)]
+    pub(crate) output_kept: usize,
 }
 
 impl Trace {
-    /// Append an event, or count it if the trace is full.
+    /// Append an event of the flow, or count it if the trace is full.
     pub fn push(&mut self, event: TraceEvent) {
+        if self.events.len() < MAX_EVENTS - HOST_RESERVE {
+            self.events.push(event);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Append an entry of the host itself, which may use the reserve.
+    pub fn push_host(&mut self, event: TraceEvent) {
         if self.events.len() < MAX_EVENTS {
             self.events.push(event);
         } else {

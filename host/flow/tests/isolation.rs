@@ -122,7 +122,6 @@ async fn the_per_call_cpu_allowance_stops_a_flow_the_step_allowance_would_not() 
 }
 
 #[tokio::test]
-#[ignore = "needs a hostile mode `state-loop` (loop { call.state() }) and the src fix: StepClock::reset must not move `mark`"]
 async fn a_flow_looping_on_a_cheap_host_call_is_stopped_by_the_per_call_allowance() {
     // Every host call resets the step allowance; only the per-call one can
     // stop this flow before the wall clock.
@@ -420,7 +419,6 @@ async fn an_exhausted_instance_pool_is_reported_and_the_caller_gets_the_fallback
 }
 
 #[tokio::test]
-#[ignore = "src bug: fallback steps are dropped from a full trace (see fallback.rs / Trace::push)"]
 async fn fallback_steps_are_traced_even_when_the_flow_filled_the_trace() {
     let (engine, flow) = hostile_on(test_limits()).await;
     let (report, log, _) = run_mode(&engine, &flow, "log-flood").await;
