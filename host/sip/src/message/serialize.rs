@@ -1,0 +1,1 @@
+//! Serialising messages (being written).

@@ -1,0 +1,1 @@
+//! Transactions (RFC 3261 section 17), being written.
