@@ -57,7 +57,8 @@ impl Headers {
 
     /// Insert at the top (e.g. a Via added by this hop).
     pub fn push_front(&mut self, name: &str, value: &str) {
-        self.entries.insert(0, (canonical_name(name), value.to_string()));
+        self.entries
+            .insert(0, (canonical_name(name), value.to_string()));
     }
 
     /// All entries in order.
