@@ -10,9 +10,9 @@ cd "$workspace"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$workspace/target}"
 
 scripts/build-flows.sh >/dev/null
-cargo build --release -p pbx
+cargo build -p pbx
 flow="$CARGO_TARGET_DIR/wasm32-wasip2/flow/auto_attendant.wasm"
-"$CARGO_TARGET_DIR/release/pbx" flow describe "$flow"
+"$CARGO_TARGET_DIR/debug/pbx" flow describe "$flow"
 echo
-exec "$CARGO_TARGET_DIR/release/pbx" flow test "$flow" \
+exec "$CARGO_TARGET_DIR/debug/pbx" flow test "$flow" \
     $(ls scripts/scenarios/auto-attendant/*.toml | grep -v '/base.toml$')
