@@ -31,7 +31,8 @@ fn request(method: Method, cseq: u32) -> Request {
     let mut r = Request::new(method.clone(), URI);
     r.headers
         .push("Via", "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds");
-    r.headers.push("From", "<sip:100@pbx.example.com>;tag=1928301774");
+    r.headers
+        .push("From", "<sip:100@pbx.example.com>;tag=1928301774");
     r.headers.push("To", "<sip:100@pbx.example.com>");
     r.headers.push("Call-ID", "a84b4c76e66710@192.0.2.10");
     r.headers.push("CSeq", &format!("{cseq} {method}"));
@@ -95,18 +96,28 @@ fn with_auth(mut req: Request, name: &str, value: &str) -> Request {
 }
 
 /// Challenge at `t`, answer with `a`, authenticate at `t2`.
-fn round_trip(auth: &Authenticator, a: &Answer<'_>, t: u64, t2: u64) -> Result<Authenticated, Rejection> {
+fn round_trip(
+    auth: &Authenticator,
+    a: &Answer<'_>,
+    t: u64,
+    t2: u64,
+) -> Result<Authenticated, Rejection> {
     let req = request(Method::Register, 1);
     let ch = challenge_of(auth.authenticate(&req, src(1), at(t), &users()));
     let header = ch.headers.get("WWW-Authenticate").unwrap().to_string();
-    let req = with_auth(request(Method::Register, 2), "Authorization", &answer(&header, a, &req.method));
+    let req = with_auth(
+        request(Method::Register, 2),
+        "Authorization",
+        &answer(&header, a, &req.method),
+    );
     auth.authenticate(&req, src(1), at(t2), &users())
 }
 
 #[test]
 fn challenge_offers_sha256_then_md5() {
     let auth = authenticator();
-    let resp = challenge_of(auth.authenticate(&request(Method::Register, 1), src(1), at(1_000), &users()));
+    let resp =
+        challenge_of(auth.authenticate(&request(Method::Register, 1), src(1), at(1_000), &users()));
     assert_eq!(resp.status, 401);
     assert_eq!(resp.reason, "Unauthorized");
     let values: Vec<&str> = resp.headers.get_all("WWW-Authenticate").collect();
@@ -135,23 +146,45 @@ fn correct_answer_authenticates_with_either_algorithm() {
         alg: Algorithm::Md5,
         ..good(1)
     };
-    assert_eq!(round_trip(&auth, &md5, 1_000, 1_001).unwrap().algorithm, Algorithm::Md5);
+    assert_eq!(
+        round_trip(&auth, &md5, 1_000, 1_001).unwrap().algorithm,
+        Algorithm::Md5
+    );
 }
 
 #[test]
 fn precomputed_ha1_only_store_works() {
     let auth = authenticator();
     let mut store = InMemoryCredentials::new();
-    store.add_ha1(REALM, "100", Algorithm::Sha256, &ha1(Algorithm::Sha256, "100", REALM, "s3cret"));
+    store.add_ha1(
+        REALM,
+        "100",
+        Algorithm::Sha256,
+        &ha1(Algorithm::Sha256, "100", REALM, "s3cret"),
+    );
     let req = request(Method::Register, 1);
     let ch = challenge_of(auth.authenticate(&req, src(1), at(10), &store));
     let header = ch.headers.get("WWW-Authenticate").unwrap().to_string();
-    let req = with_auth(request(Method::Register, 2), "Authorization", &answer(&header, &good(1), &Method::Register));
+    let req = with_auth(
+        request(Method::Register, 2),
+        "Authorization",
+        &answer(&header, &good(1), &Method::Register),
+    );
     assert!(auth.authenticate(&req, src(1), at(11), &store).is_ok());
     // The same user answering with MD5 has no MD5 HA1: refused.
-    let md5 = Answer { alg: Algorithm::Md5, ..good(1) };
-    let req = with_auth(request(Method::Register, 3), "Authorization", &answer(&header, &md5, &Method::Register));
-    assert!(matches!(auth.authenticate(&req, src(1), at(11), &store), Err(Rejection::Forbidden(_))));
+    let md5 = Answer {
+        alg: Algorithm::Md5,
+        ..good(1)
+    };
+    let req = with_auth(
+        request(Method::Register, 3),
+        "Authorization",
+        &answer(&header, &md5, &Method::Register),
+    );
+    assert!(matches!(
+        auth.authenticate(&req, src(1), at(11), &store),
+        Err(Rejection::Forbidden(_))
+    ));
 }
 
 #[test]
@@ -162,10 +195,19 @@ fn expired_nonce_gets_stale_challenge_without_counting() {
     for v in resp.headers.get_all("WWW-Authenticate") {
         assert!(v.ends_with("stale=true"), "{v}");
     }
-    assert!(auth.bans().is_empty(), "a stale nonce is not a failed guess");
+    assert!(
+        auth.bans().is_empty(),
+        "a stale nonce is not a failed guess"
+    );
     // With a wrong password an expired nonce is a plain failure, no stale.
-    let wrong = Answer { password: "guess", ..good(1) };
-    assert!(matches!(round_trip(&auth, &wrong, 1_000, 1_300), Err(Rejection::Forbidden(_))));
+    let wrong = Answer {
+        password: "guess",
+        ..good(1)
+    };
+    assert!(matches!(
+        round_trip(&auth, &wrong, 1_000, 1_300),
+        Err(Rejection::Forbidden(_))
+    ));
 }
 
 #[test]
@@ -174,14 +216,33 @@ fn replayed_nonce_count_is_rejected() {
     let req = request(Method::Register, 1);
     let ch = challenge_of(auth.authenticate(&req, src(1), at(1_000), &users()));
     let header = ch.headers.get("WWW-Authenticate").unwrap().to_string();
-    let first = with_auth(request(Method::Register, 2), "Authorization", &answer(&header, &good(1), &Method::Register));
-    assert!(auth.authenticate(&first, src(1), at(1_001), &users()).is_ok());
+    let first = with_auth(
+        request(Method::Register, 2),
+        "Authorization",
+        &answer(&header, &good(1), &Method::Register),
+    );
+    assert!(
+        auth.authenticate(&first, src(1), at(1_001), &users())
+            .is_ok()
+    );
     // The captured request sent again.
     let resp = challenge_of(auth.authenticate(&first, src(1), at(1_002), &users()));
-    assert!(resp.headers.get("WWW-Authenticate").unwrap().contains("stale=true"));
+    assert!(
+        resp.headers
+            .get("WWW-Authenticate")
+            .unwrap()
+            .contains("stale=true")
+    );
     // The client's next request with nc=2 on the same nonce is fine.
-    let next = with_auth(request(Method::Register, 3), "Authorization", &answer(&header, &good(2), &Method::Register));
-    assert!(auth.authenticate(&next, src(1), at(1_003), &users()).is_ok());
+    let next = with_auth(
+        request(Method::Register, 3),
+        "Authorization",
+        &answer(&header, &good(2), &Method::Register),
+    );
+    assert!(
+        auth.authenticate(&next, src(1), at(1_003), &users())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -194,12 +255,26 @@ fn tampered_nonce_is_rechallenged_not_accepted() {
     // Move the timestamp forward to stretch the validity; keep the MAC.
     let forged_nonce = format!("{:016x}{}", 1_250u64, &nonce[16..]);
     let forged = header.replace(&nonce, &forged_nonce);
-    let req = with_auth(request(Method::Register, 2), "Authorization", &answer(&forged, &good(1), &Method::Register));
+    let req = with_auth(
+        request(Method::Register, 2),
+        "Authorization",
+        &answer(&forged, &good(1), &Method::Register),
+    );
     let resp = challenge_of(auth.authenticate(&req, src(1), at(1_001), &users()));
-    assert!(!resp.headers.get("WWW-Authenticate").unwrap().contains("stale"));
+    assert!(
+        !resp
+            .headers
+            .get("WWW-Authenticate")
+            .unwrap()
+            .contains("stale")
+    );
     // Tampered opaque likewise.
     let forged = header.replace(auth.nonces().opaque(), "0000");
-    let req = with_auth(request(Method::Register, 2), "Authorization", &answer(&forged, &good(1), &Method::Register));
+    let req = with_auth(
+        request(Method::Register, 2),
+        "Authorization",
+        &answer(&forged, &good(1), &Method::Register),
+    );
     challenge_of(auth.authenticate(&req, src(1), at(1_001), &users()));
     assert!(auth.bans().is_empty());
 }
@@ -207,8 +282,14 @@ fn tampered_nonce_is_rechallenged_not_accepted() {
 #[test]
 fn unknown_user_and_wrong_password_are_indistinguishable() {
     let auth = authenticator();
-    let unknown = Answer { user: "999", ..good(1) };
-    let wrong = Answer { password: "guess", ..good(1) };
+    let unknown = Answer {
+        user: "999",
+        ..good(1)
+    };
+    let wrong = Answer {
+        password: "guess",
+        ..good(1)
+    };
     let a = round_trip(&auth, &unknown, 1_000, 1_001).unwrap_err();
     let b = round_trip(&auth, &wrong, 1_000, 1_001).unwrap_err();
     assert!(matches!(a, Rejection::Forbidden(_)));
@@ -220,7 +301,10 @@ fn unknown_user_and_wrong_password_are_indistinguishable() {
 #[test]
 fn ban_after_repeated_failures_then_lifted() {
     let auth = authenticator();
-    let wrong = Answer { password: "guess", ..good(1) };
+    let wrong = Answer {
+        password: "guess",
+        ..good(1)
+    };
     for i in 0..10 {
         let r = round_trip(&auth, &wrong, 1_000 + i, 1_000 + i);
         assert!(matches!(r, Err(Rejection::Forbidden(_))), "attempt {i}");
@@ -238,7 +322,10 @@ fn ban_after_repeated_failures_then_lifted() {
         auth.authenticate(&req, src(2), at(1_011), &users()),
         Err(Rejection::Challenge(_))
     ));
-    assert!(round_trip(&auth, &good(1), 1_609, 1_609).is_ok(), "ban lifted");
+    assert!(
+        round_trip(&auth, &good(1), 1_609, 1_609).is_ok(),
+        "ban lifted"
+    );
 }
 
 #[test]
@@ -266,11 +353,19 @@ fn other_realm_or_uri_or_qop_is_not_accepted() {
     let value = answer(&header, &good(1), &Method::Register);
     // Credentials for another realm are ignored: plain challenge.
     let other = value.replace(REALM, "elsewhere");
-    challenge_of(auth.authenticate(&with_auth(request(Method::Register, 2), "Authorization", &other), src(1), at(11), &users()));
+    challenge_of(auth.authenticate(
+        &with_auth(request(Method::Register, 2), "Authorization", &other),
+        src(1),
+        at(11),
+        &users(),
+    ));
     // Digest computed for another Request-URI.
     let mut moved = with_auth(request(Method::Register, 2), "Authorization", &value);
     moved.uri = "sip:other.example.com".into();
-    assert!(matches!(auth.authenticate(&moved, src(1), at(11), &users()), Err(Rejection::Forbidden(_))));
+    assert!(matches!(
+        auth.authenticate(&moved, src(1), at(11), &users()),
+        Err(Rejection::Forbidden(_))
+    ));
     // RFC 2069 (no qop) is refused by default, without counting a failure.
     let h = ha1(Algorithm::Md5, "100", REALM, "s3cret");
     let nonce = param(&header, "nonce");
@@ -279,7 +374,10 @@ fn other_realm_or_uri_or_qop_is_not_accepted() {
         expected_response(Algorithm::Md5, &h, "REGISTER", URI, &nonce, None)
     );
     let req = with_auth(request(Method::Register, 3), "Authorization", &legacy);
-    assert!(matches!(auth.authenticate(&req, src(1), at(11), &users()), Err(Rejection::Forbidden(_))));
+    assert!(matches!(
+        auth.authenticate(&req, src(1), at(11), &users()),
+        Err(Rejection::Forbidden(_))
+    ));
     assert!(auth.bans().is_empty());
 
     // When allowed, a no-qop nonce is accepted exactly once.

@@ -46,7 +46,8 @@ impl InMemoryCredentials {
 
     /// Remove a user entirely.
     pub fn remove(&mut self, realm: &str, user: &str) {
-        self.entries.retain(|(r, u, _), _| !(r == realm && u == user));
+        self.entries
+            .retain(|(r, u, _), _| !(r == realm && u == user));
     }
 }
 

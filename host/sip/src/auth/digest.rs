@@ -381,12 +381,10 @@ pub fn verify(creds: &Credentials, method: &str, ha1: &str, allow_no_qop: bool) 
     };
     let qop = match creds.qop.as_deref() {
         // The literal goes into the hash, so only the exact token can match.
-        Some("auth") => {
-            match (creds.nc.as_deref(), creds.cnonce.as_deref()) {
-                (Some(nc), Some(cnonce)) if creds.nonce_count().is_some() => Some((nc, cnonce)),
-                _ => return false,
-            }
-        }
+        Some("auth") => match (creds.nc.as_deref(), creds.cnonce.as_deref()) {
+            (Some(nc), Some(cnonce)) if creds.nonce_count().is_some() => Some((nc, cnonce)),
+            _ => return false,
+        },
         Some(_) => return false,
         None if allow_no_qop => None,
         None => return false,

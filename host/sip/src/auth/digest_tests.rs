@@ -32,7 +32,12 @@ fn rfc2617_md5_example() {
     assert_eq!(creds.nonce, "dcd98b7102dd2f0e8b11d0f600bfb0c093");
     assert_eq!(creds.nonce_count(), Some(1));
     assert_eq!(creds.algorithm(), Some(Algorithm::Md5), "absent means MD5");
-    let h = ha1(Algorithm::Md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
+    let h = ha1(
+        Algorithm::Md5,
+        "Mufasa",
+        "testrealm@host.com",
+        "Circle Of Life",
+    );
     assert_eq!(
         expected_response(
             Algorithm::Md5,
@@ -46,7 +51,12 @@ fn rfc2617_md5_example() {
     );
     assert!(verify(&creds, "GET", &h, false));
     assert!(!verify(&creds, "POST", &h, false), "method is covered");
-    let wrong = ha1(Algorithm::Md5, "Mufasa", "testrealm@host.com", "circle of life");
+    let wrong = ha1(
+        Algorithm::Md5,
+        "Mufasa",
+        "testrealm@host.com",
+        "circle of life",
+    );
     assert!(!verify(&creds, "GET", &wrong, false));
 }
 

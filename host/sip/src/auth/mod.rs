@@ -229,7 +229,11 @@ impl Authenticator {
             Some(alg) if self.config.algorithms.contains(&alg) && !creds.userhash => alg,
             _ => return Err(Rejection::Challenge(self.challenge(req, now, false))),
         };
-        if creds.opaque.as_deref().is_some_and(|o| o != self.nonces.opaque()) {
+        if creds
+            .opaque
+            .as_deref()
+            .is_some_and(|o| o != self.nonces.opaque())
+        {
             return Err(Rejection::Challenge(self.challenge(req, now, false)));
         }
         let qop_ok = match creds.qop.as_deref() {

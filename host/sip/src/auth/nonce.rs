@@ -213,7 +213,11 @@ impl NonceManager {
 
     /// How many nonces are tracked now (for metrics and tests).
     pub fn tracked(&self) -> usize {
-        self.tracker.lock().unwrap_or_else(|e| e.into_inner()).seen.len()
+        self.tracker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .seen
+            .len()
     }
 }
 

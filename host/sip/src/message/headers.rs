@@ -183,7 +183,7 @@ fn tag_param(value: &str) -> Option<&str> {
 pub struct Via {
     /// Transport token, e.g. "UDP", "TCP", "TLS", "WS".
     pub transport: String,
-    /// sent-by host[:port].
+    /// sent-by `host[:port]`.
     pub sent_by: String,
     /// The branch parameter.
     pub branch: Option<String>,

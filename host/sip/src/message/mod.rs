@@ -11,7 +11,7 @@ pub mod parse;
 pub mod serialize;
 
 pub use headers::{Headers, Via};
-pub use parse::{ParseError, parse_datagram};
+pub use parse::{MAX_MESSAGE_BYTES, ParseError, ParseErrorKind, parse_datagram, parse_stream};
 
 use bytes::Bytes;
 use std::fmt;

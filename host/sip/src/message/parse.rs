@@ -50,7 +50,7 @@
 //!    (quote- and `<>`-aware), and Via values are normalised to
 //!    `SIP/2.0/UDP host:port;name=value` (the LWS that RFC 3261 allows
 //!    around `/`, `;`, `=` and `:` is removed, as in `wsinv`), so that
-//!    [`Via::parse`] reads them right.
+//!    [`Via::parse`](super::Via::parse) reads them right.
 //! 4. **Semantic checks (ours).** rsip 0.4.0 parses the whole of `clerr`,
 //!    `ncl`, `mcl01`, `badinv01`, `quotbal`, `ltgtruri`, `baddn`,
 //!    `regbadct`, `mismatch01`, `multi01`, `insuf` and `scalarlg` without
@@ -88,7 +88,7 @@
 //! does.
 
 use super::headers::canonical_name;
-use super::{Headers, Method, Request, Response, SipMessage, Via};
+use super::{Headers, Method, Request, Response, SipMessage};
 use bytes::Bytes;
 
 /// The largest message accepted, start line to end of body (RFC 3261
@@ -205,7 +205,9 @@ impl ParseError {
 /// but can only report them together with a message, so a transport may
 /// use this to discard (and answer) pings promptly.
 pub fn keepalive_len(buf: &[u8]) -> usize {
-    buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
+    buf.iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
 }
 
 /// Parse one UDP datagram.
@@ -272,7 +274,7 @@ pub fn parse_stream(buf: &[u8]) -> Result<Option<(SipMessage, usize)>, ParseErro
             ));
         }
         // Reject a bad start line at once rather than waiting for more.
-        if let Some(eol) = find(data, b"\r\n") {
+        if let Some(eol) = find_crlf(data) {
             let line = &data[..eol];
             if let Err((kind, message)) = parse_start_line(line) {
                 return Err(ParseError::new(effective_kind(guess(line), kind), message));
@@ -321,11 +323,28 @@ fn unterminated_head(data: &[u8]) -> ParseError {
 
 /// Position of the CRLFCRLF that ends the header section.
 fn find_head_end(data: &[u8]) -> Option<usize> {
-    find(data, b"\r\n\r\n")
+    let mut from = 0;
+    while let Some(i) = find_crlf(&data[from..]) {
+        let at = from + i;
+        if data.get(at + 2..at + 4) == Some(b"\r\n") {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
 }
 
-fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
-    data.windows(needle.len()).position(|w| w == needle)
+/// Position of the first CRLF.
+fn find_crlf(data: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = data[from..].iter().position(|&b| b == b'\r') {
+        let at = from + i;
+        if data.get(at + 1) == Some(&b'\n') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 // ---------------------------------------------------------------------
@@ -343,9 +362,11 @@ fn guess(line: &[u8]) -> Guess {
     if starts_with_ci(line, b"SIP/") {
         return Guess::Response;
     }
-    let trimmed = trim_ws_bytes(line);
-    let last = trimmed.rsplit(|&b| b == b' ').next().unwrap_or(b"");
-    if starts_with_ci(last, b"SIP/") {
+    // Something, then a space, then somewhere a SIP-Version: a request,
+    // however broken.
+    let mut parts = line.split(|&b| b == b' ');
+    let first = parts.next().unwrap_or(b"");
+    if !first.is_empty() && parts.any(|p| starts_with_ci(trim_ws_bytes(p), b"SIP/")) {
         Guess::Request
     } else {
         Guess::Unknown
@@ -428,7 +449,7 @@ fn salvage(headers: &Headers) -> Option<Headers> {
 /// Parse and check a header section: `head` runs from the start line to
 /// the CRLF ending the last header field (the empty line excluded).
 fn parse_head(head: &[u8]) -> Result<ParsedHead<'_>, ParseError> {
-    let (first, rest) = match find(head, b"\r\n") {
+    let (first, rest) = match find_crlf(head) {
         Some(i) => (&head[..i], &head[i + 2..]),
         None => (head, &head[head.len()..]),
     };
@@ -532,9 +553,7 @@ fn parse_status_line(line: &[u8]) -> Result<Start<'static>, &'static str> {
         Some(b' ') => &rest[4..],
         Some(_) => return Err("status code not 3 digits followed by SP"),
     };
-    let status = code
-        .iter()
-        .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+    let status = code.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
     if !(100..=699).contains(&status) {
         return Err("status code outside 100-699");
     }
@@ -587,7 +606,7 @@ fn lex_fields(fields: &[u8]) -> Lexed {
     let mut current: Option<(&[u8], Vec<&[u8]>)> = None;
     let mut rest = fields;
     while !rest.is_empty() {
-        let (line, next) = match find(rest, b"\r\n") {
+        let (line, next) = match find_crlf(rest) {
             Some(i) => (&rest[..i], &rest[i + 2..]),
             None => (rest, &rest[rest.len()..]),
         };
@@ -648,7 +667,11 @@ fn add_field(lexed: &mut Lexed, name: &[u8], pieces: &[&[u8]]) {
         return;
     };
     let canonical = canonical_name(&name);
-    if !LIST_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(&canonical)) || value.is_empty() {
+    if !LIST_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(&canonical))
+        || value.is_empty()
+    {
         lexed.headers.push(&name, &value);
         return;
     }
@@ -731,46 +754,46 @@ fn split_list(value: &str) -> Vec<&str> {
 
 /// Check the headers; returns the Content-Length, if any.
 fn check_headers(headers: &Headers, method: Option<&str>) -> Result<Option<usize>, String> {
-    for name in ["From", "To", "Call-ID", "CSeq"] {
-        match headers.get_all(name).count() {
-            0 => return Err(format!("missing {name} header")),
-            1 => {}
-            _ => return Err(format!("more than one {name} header")),
-        }
-    }
-    if headers.get("Via").is_none() {
-        return Err("missing Via header".into());
-    }
-
-    let content_length = match headers.get_all("Content-Length").count() {
-        0 => None,
-        1 => Some(parse_content_length(headers.get("Content-Length").unwrap_or(""))?),
-        _ => return Err("more than one Content-Length header".into()),
-    };
-
-    let (_, cseq_method) = parse_cseq(headers.get("CSeq").unwrap_or(""))?;
-    if let Some(method) = method {
-        if method != cseq_method {
-            return Err(format!(
-                "CSeq method {cseq_method} does not match request method {method}"
-            ));
-        }
-    }
-
-    let call_id = headers.get("Call-ID").unwrap_or("");
-    if call_id.is_empty() || call_id.bytes().any(is_ws) {
-        return Err("Call-ID empty or containing whitespace".into());
-    }
-
-    for name in ["From", "To"] {
-        let value = headers.get(name).unwrap_or("");
-        check_address(value, false).map_err(|why| format!("{name}: {why}"))?;
-    }
-    for name in ["Contact", "Route", "Record-Route"] {
-        for value in headers.get_all(name) {
+    // One pass: names are canonical (Headers::push), so exact compares do.
+    const SINGLE: [&str; 5] = ["From", "To", "Call-ID", "CSeq", "Content-Length"];
+    let mut first: [Option<&str>; 5] = [None; 5];
+    let mut vias = 0;
+    for (name, value) in headers.iter() {
+        if let Some(i) = SINGLE.iter().position(|n| *n == name) {
+            if first[i].is_some() {
+                return Err(format!("more than one {name} header"));
+            }
+            first[i] = Some(value);
+        } else if name == "Via" {
+            vias += 1;
+        } else if name == "Contact" || name == "Route" || name == "Record-Route" {
             check_address(value, name == "Contact").map_err(|why| format!("{name}: {why}"))?;
         }
     }
+    let [from, to, call_id, cseq, content_length] = first;
+    let (Some(from), Some(to), Some(call_id), Some(cseq)) = (from, to, call_id, cseq) else {
+        let missing = SINGLE.iter().zip(first).find(|(_, v)| v.is_none());
+        let name = missing.map_or("", |(n, _)| *n);
+        return Err(format!("missing {name} header"));
+    };
+    if vias == 0 {
+        return Err("missing Via header".into());
+    }
+    let content_length = content_length.map(parse_content_length).transpose()?;
+
+    let (_, cseq_method) = parse_cseq(cseq)?;
+    if let Some(method) = method
+        && method != cseq_method
+    {
+        return Err(format!(
+            "CSeq method {cseq_method} does not match request method {method}"
+        ));
+    }
+    if call_id.is_empty() || call_id.bytes().any(is_ws) {
+        return Err("Call-ID empty or containing whitespace".into());
+    }
+    check_address(from, false).map_err(|why| format!("From: {why}"))?;
+    check_address(to, false).map_err(|why| format!("To: {why}"))?;
     Ok(content_length)
 }
 
@@ -845,7 +868,9 @@ fn check_address(value: &str, allow_star: bool) -> Result<(), &'static str> {
             return Err("a URI with ?headers must be enclosed in <>");
         }
         if uri.bytes().any(|b| b"<>\",".contains(&b)) || !has_scheme(uri) {
-            return Err("malformed address (a display name with non-token characters must be quoted)");
+            return Err(
+                "malformed address (a display name with non-token characters must be quoted)",
+            );
         }
     }
     c.params()
@@ -913,12 +938,19 @@ fn check_sip_uri(rest: &str) -> Result<(), &'static str> {
 fn check_hostport(hostport: &str) -> Result<(), &'static str> {
     let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
         let (inside, after) = v6.split_once(']').ok_or("unterminated IPv6 reference")?;
-        if inside.is_empty() || !inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        if inside.is_empty()
+            || !inside
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
             return Err("malformed IPv6 reference");
         }
         match after {
             "" => ("v6", None),
-            _ => ("v6", Some(after.strip_prefix(':').ok_or("junk after IPv6 reference")?)),
+            _ => (
+                "v6",
+                Some(after.strip_prefix(':').ok_or("junk after IPv6 reference")?),
+            ),
         }
     } else {
         match hostport.split_once(':') {
@@ -926,17 +958,13 @@ fn check_hostport(hostport: &str) -> Result<(), &'static str> {
             None => (hostport, None),
         }
     };
-    if host.is_empty()
-        || !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
+    if host.is_empty() || !host.bytes().all(is_host_byte) {
         return Err("malformed host");
     }
-    if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("malformed port");
-        }
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("malformed port");
     }
     Ok(())
 }
@@ -974,7 +1002,7 @@ fn normalise_via(value: &str) -> Result<String, &'static str> {
         out.push(']');
         &h[1..]
     } else {
-        let h = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        let h = c.take_while(is_host_byte);
         out.push_str(h);
         h
     };
@@ -1076,7 +1104,10 @@ impl<'a> Cursor<'a> {
                 None => return Err("unterminated quoted string"),
                 Some(b'"') => {
                     self.i += 1;
-                    return self.s.get(start..self.i).ok_or("unterminated quoted string");
+                    return self
+                        .s
+                        .get(start..self.i)
+                        .ok_or("unterminated quoted string");
                 }
                 Some(b'\\') => self.i += 2,
                 Some(_) => self.i += 1,
@@ -1089,9 +1120,7 @@ impl<'a> Cursor<'a> {
         if self.peek() == Some(b'"') {
             return self.quoted_string();
         }
-        let v = self.take_while(|b| {
-            b > b' ' && b < 0x7f && !b";,\"<>=".contains(&b)
-        });
+        let v = self.take_while(|b| b > b' ' && b < 0x7f && !b";,\"<>=".contains(&b));
         if v.is_empty() {
             Err("empty parameter value")
         } else {
@@ -1129,15 +1158,40 @@ fn is_ws(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// A 256-entry membership table: alphanumerics plus `extra`.
+const fn byte_class(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+static TOKEN: [bool; 256] = byte_class(b"-.!%*_+`'~");
+static URI: [bool; 256] = byte_class(b"-_.!~*'();/?:@&=+$,%[]");
+
 /// RFC 3261 `token` characters.
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 /// Characters allowed unescaped in a URI: unreserved, reserved, `%` and
 /// the IPv6 brackets.
 fn is_uri_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.!~*'();/?:@&=+$,%[]".contains(&b)
+    URI[usize::from(b)]
+}
+
+/// Host name or IPv4 address characters (`_` tolerated: RFC 1123 forbids
+/// it in host names, but some devices use it).
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'
 }
 
 fn trim_ws(s: &str) -> &str {
@@ -1286,17 +1340,21 @@ From: sip:c@d;tag=1\r\nCall-ID: x\r\nCSeq: 2 OPTIONS\r\n\r\nOPTIONS";
         let e = parse_stream(&d).unwrap_err();
         assert_eq!(e.status(), Some(513));
         // Content-Length beyond the limit is refused before the body comes.
-        let big = String::from_utf8_lossy(REGISTER)
-            .replace("Content-Length: 4", &format!("Content-Length: {MAX_MESSAGE_BYTES}"));
+        let big = String::from_utf8_lossy(REGISTER).replace(
+            "Content-Length: 4",
+            &format!("Content-Length: {MAX_MESSAGE_BYTES}"),
+        );
         let e = parse_stream(big.as_bytes()).unwrap_err();
         assert_eq!(e.status(), Some(513));
         assert!(e.request_headers().is_some());
         // A message of exactly the limit is fine.
         let head_len = REGISTER.len() - 4;
-        let fits = MAX_MESSAGE_BYTES - head_len - 3;
-        let mut exact = String::from_utf8_lossy(&REGISTER[..head_len])
-            .replace("Content-Length: 4", &format!("Content-Length: {fits}"))
-            .into_bytes();
+        let head_for = |n: usize| {
+            String::from_utf8_lossy(&REGISTER[..head_len])
+                .replace("Content-Length: 4", &format!("Content-Length: {n}"))
+        };
+        let fits = MAX_MESSAGE_BYTES - head_for(99_999).len();
+        let mut exact = head_for(fits).into_bytes();
         exact.resize(MAX_MESSAGE_BYTES, b'x');
         let (_, used) = parse_stream(&exact).unwrap().unwrap();
         assert_eq!(used, MAX_MESSAGE_BYTES);
@@ -1336,7 +1394,10 @@ l: 3\r\n\r\nabc";
             ]
         );
         assert_eq!(r.headers.get("m"), Some("<sip:alice@h>"));
-        assert_eq!(r.headers.top_via().unwrap().branch.as_deref(), Some("z9hG4bK1"));
+        assert_eq!(
+            r.headers.top_via().unwrap().branch.as_deref(),
+            Some("z9hG4bK1")
+        );
         assert_eq!(&r.body[..], b"abc");
     }
 
@@ -1378,7 +1439,13 @@ From: <sip:c@d>;tag=1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r
         }
         assert!(ok("SIP/2.0 100 ").is_ok());
         assert!(ok("SIP/2.0 100").is_ok());
-        for bad in ["SIP/2.0 1000 x", "SIP/2.0 099 x", "SIP/2.0 700 x", "SIP/3.0 200 OK", "SIP/2.0 20x OK"] {
+        for bad in [
+            "SIP/2.0 1000 x",
+            "SIP/2.0 099 x",
+            "SIP/2.0 700 x",
+            "SIP/3.0 200 OK",
+            "SIP/2.0 20x OK",
+        ] {
             let e = ok(bad).unwrap_err();
             assert_eq!(e.status(), None, "{bad}");
             assert_eq!(e.kind(), ParseErrorKind::BadResponse);
@@ -1395,7 +1462,16 @@ From: <sip:c@d>;tag=1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r
         ] {
             assert_eq!(check_request_uri(good), Ok(()), "{good}");
         }
-        for bad in ["<sip:a@b>", "sip:a@b?Route=x", "sip:", "sip:a@", "sip:a@b;;lr", "sip:a@b:x", "sip:a%4", "a@b"] {
+        for bad in [
+            "<sip:a@b>",
+            "sip:a@b?Route=x",
+            "sip:",
+            "sip:a@",
+            "sip:a@b;;lr",
+            "sip:a@b:x",
+            "sip:a%4",
+            "a@b",
+        ] {
             assert!(check_request_uri(bad).is_err(), "{bad}");
         }
     }
@@ -1444,6 +1520,31 @@ From: sip:c@d;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nSubject: caf\xe9\r\nl: 0
         let e = parse_datagram(d).unwrap_err();
         assert_eq!(e.status(), Some(400));
         assert!(e.to_string().contains("UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn broken_request_lines_get_400() {
+        for line in [
+            "INVITE sip:a@b SIP/2.0 extra",
+            "INV@TE sip:a@b SIP/2.0",
+            "INVITE\tsip:a@b SIP/2.0",
+            "INVITE sip:a@b SIP/2.0x",
+        ] {
+            let d = format!(
+                "{line}\r\nVia: SIP/2.0/UDP h\r\nTo: sip:a@b\r\nFrom: sip:c@d;tag=1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nl: 0\r\n\r\n"
+            );
+            let e = parse_datagram(d.as_bytes()).unwrap_err();
+            assert_eq!(e.status(), Some(400), "{line}: {e}");
+            assert!(e.request_headers().is_some(), "{line}");
+        }
+        for garbage in [
+            &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            b"\0\0\0\0",
+            b"hello\r\n\r\n",
+        ] {
+            let e = parse_datagram(garbage).unwrap_err();
+            assert_eq!(e.kind(), ParseErrorKind::NotSip, "{e}");
+        }
     }
 
     #[test]

@@ -288,7 +288,15 @@ mod tests {
         let bare = addr("sip:100@192.0.2.5;expires=0");
         assert_eq!(bare.uri, "sip:100@192.0.2.5");
         assert_eq!(bare.param("expires"), Some(Some("0")));
-        for bad in ["", "<>", "<sip:a@b", "foo", ":x", "<sip:a b@c>", "<sip:a@b> junk"] {
+        for bad in [
+            "",
+            "<>",
+            "<sip:a@b",
+            "foo",
+            ":x",
+            "<sip:a b@c>",
+            "<sip:a@b> junk",
+        ] {
             assert_eq!(parse_entry(bad), None, "{bad}");
         }
     }
@@ -296,15 +304,24 @@ mod tests {
     #[test]
     fn uri_comparison_follows_rfc3261() {
         assert!(uri_eq("sip:100@Example.COM", "SIP:100@example.com"));
-        assert!(!uri_eq("sip:Alice@x", "sip:alice@x"), "user is case-sensitive");
-        assert!(!uri_eq("sip:a@x", "sip:a@x:5060"), "absent port is not 5060");
+        assert!(
+            !uri_eq("sip:Alice@x", "sip:alice@x"),
+            "user is case-sensitive"
+        );
+        assert!(
+            !uri_eq("sip:a@x", "sip:a@x:5060"),
+            "absent port is not 5060"
+        );
         assert!(uri_eq(
             "sip:a@x;transport=TCP;foo=1",
             "sip:a@x;transport=tcp"
         ));
         assert!(!uri_eq("sip:a@x;transport=tcp", "sip:a@x"));
         assert!(!uri_eq("sip:a@x;foo=1", "sip:a@x;foo=2"));
-        assert!(uri_eq("sip:a@x;ob", "sip:a@x"), "other params ignored if one-sided");
+        assert!(
+            uri_eq("sip:a@x;ob", "sip:a@x"),
+            "other params ignored if one-sided"
+        );
         assert!(!uri_eq("sip:a@x", "sips:a@x"));
         assert!(uri_eq("tel:+1234", "TEL:+1234"));
     }

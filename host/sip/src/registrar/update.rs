@@ -66,7 +66,10 @@ fn parse_expires(v: &str) -> Option<u32> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(v.parse::<u64>().map_or(u32::MAX, |n| n.min(u64::from(u32::MAX)) as u32))
+    Some(
+        v.parse::<u64>()
+            .map_or(u32::MAX, |n| n.min(u64::from(u32::MAX)) as u32),
+    )
 }
 
 /// Read the Contact and Expires headers of `req`.
@@ -154,8 +157,15 @@ fn same_binding(b: &Binding, r: &Requested) -> bool {
 
 /// RFC 3261 10.3 step 6 for `Contact: *`: every binding must be older
 /// than this request within its Call-ID.
-pub(super) fn check_remove_all(current: &[Binding], call_id: &str, cseq: u32) -> Result<(), Refusal> {
-    if current.iter().any(|b| b.call_id == call_id && cseq <= b.cseq) {
+pub(super) fn check_remove_all(
+    current: &[Binding],
+    call_id: &str,
+    cseq: u32,
+) -> Result<(), Refusal> {
+    if current
+        .iter()
+        .any(|b| b.call_id == call_id && cseq <= b.cseq)
+    {
         return Err(Refusal::OutOfOrder);
     }
     Ok(())
