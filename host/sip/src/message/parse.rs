@@ -9,6 +9,22 @@
 //! silently) and, for requests, which headers to build it from
 //! ([`ParseError::request_headers`]).
 //!
+//! # What rsip does here, and why so little
+//!
+//! rsip 0.4.0 is the parser named for the product, but its message-level
+//! parser (`rsip::SipMessage::try_from`) cannot be the authority: run on
+//! the 49 RFC 4475 files it rejects 7 valid messages (`wsinv`, `intmeth`,
+//! `esc01`, `esc02`, `longreq`, `semiuri`, `unkscm`: no line folding, no
+//! whitespace before a colon, methods limited to a fixed list, URI parser
+//! failures), accepts 13 invalid ones (`badaspec`, `baddn`, `badinv01`,
+//! `clerr`, `insuf`, `ltgtruri`, `mcl01`, `mismatch01`, `multi01`, `ncl`,
+//! `quotbal`, `regbadct`, `scalarlg`), and does no framing at all (the body
+//! is everything after the empty line, so `dblreq`'s second request would
+//! become the REGISTER's body). Its typed headers are no better (below).
+//! So rsip is used where it is right: every header field, once unfolded,
+//! goes through rsip's field tokenizer and [`rsip::Header`] conversion
+//! (layer 3), and its result is what we store. Everything else is ours.
+//!
 //! # Layers
 //!
 //! 1. **Framing (ours).** Leading CRLFs (keep-alives) are skipped, the
@@ -24,12 +40,13 @@
 //!    garbage next message and get the connection closed). Anything larger
 //!    than [`MAX_MESSAGE_BYTES`] is 513.
 //! 2. **Start line (ours).** rsip 0.4.0 cannot be used here: it matches
-//!    methods case-insensitively against a closed list (so `intmeth`,
+//!    methods case-insensitively against a fixed list (so `intmeth`,
 //!    `esc02` and `mismatch02` fail and `invite` would become `INVITE`),
 //!    its URI parser truncates or rejects valid URIs (`semiuri`, IPv6
-//!    hosts, unknown schemes as in `unkscm`) and silently drops what
-//!    follows an embedded space (`lwsruri`), it accepts `<>` around the
-//!    Request-URI (`ltgtruri`), and it treats `SIP/2.5` as version 2. We
+//!    hosts, unknown schemes as in `unkscm`) and, on its own, stops at an
+//!    embedded space without complaint (`sip:user@example.com; lr` gives
+//!    `sip:user@example.com;`), it accepts `<>` around the Request-URI
+//!    (`ltgtruri`), and it treats `SIP/2.5` as version 2. We
 //!    require exactly `Method SP Request-URI SP SIP-Version` with single
 //!    spaces and nothing after (`lwsstart`, `lwsruri`, `trws` → 400), a
 //!    method token (kept case-sensitive, via [`Method::from_token`]), a
@@ -51,13 +68,11 @@
 //!    `SIP/2.0/UDP host:port;name=value` (the LWS that RFC 3261 allows
 //!    around `/`, `;`, `=` and `:` is removed, as in `wsinv`), so that
 //!    [`Via::parse`](super::Via::parse) reads them right.
-//! 4. **Semantic checks (ours).** rsip 0.4.0 parses the whole of `clerr`,
-//!    `ncl`, `mcl01`, `badinv01`, `quotbal`, `ltgtruri`, `baddn`,
-//!    `regbadct`, `mismatch01`, `multi01`, `insuf` and `scalarlg` without
-//!    complaint, and its typed From/To/Via/CSeq/Contact parsers reject
-//!    valid messages (`wsinv`, `transports`, `unksm2`, unknown CSeq
-//!    methods), so none of them is used. Instead, for requests (→ 400) and
-//!    responses (→ drop):
+//! 4. **Semantic checks (ours).** rsip's typed From/To/Via/CSeq/Contact
+//!    parsers are too lax (`quotbal`, `baddn`, `badinv01` pass) and too
+//!    strict (they reject `wsinv`'s From and Vias, `transports`' unknown
+//!    transport, `unksm2`'s URIs, CSeq with unknown methods), so none is
+//!    used. Instead, for requests (→ 400) and responses (→ drop):
 //!    - exactly one From, To, Call-ID and CSeq, at least one Via
 //!      (`insuf`, `multi01`); at most one Content-Length, all digits
 //!      (`mcl01`, `ncl`);
