@@ -8,5 +8,8 @@
 
 pub mod auth;
 pub mod message;
+pub mod protection;
 pub mod registrar;
 pub mod transaction;
+pub mod transport;
+pub mod trunk;

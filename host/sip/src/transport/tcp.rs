@@ -1,0 +1,302 @@
+//! TCP: listeners, one task per connection, and the connection map used
+//! for responses and connection reuse.
+
+use super::{
+    ConnectionId, Incoming, Shared, Target, TransportError, TransportKind, bump, error_response,
+    stamp_received,
+};
+use crate::message::parse::keepalive_len;
+use crate::message::{Headers, SipMessage, parse_stream};
+use bytes::{Buf, BytesMut};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep};
+
+/// Outgoing messages queued per connection.
+const QUEUE: usize = 64;
+
+/// Read buffer growth step.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Open connections, by id and by peer address.
+#[derive(Default)]
+pub(super) struct Connections {
+    inner: Mutex<ConnMap>,
+}
+
+#[derive(Default)]
+struct ConnMap {
+    by_id: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
+    by_addr: HashMap<SocketAddr, ConnectionId>,
+}
+
+impl Connections {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ConnMap> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn insert(&self, id: ConnectionId, peer: SocketAddr, tx: mpsc::Sender<Vec<u8>>) {
+        let mut map = self.lock();
+        map.by_id.insert(id, tx);
+        map.by_addr.insert(peer, id);
+    }
+
+    fn remove(&self, id: ConnectionId) {
+        let mut map = self.lock();
+        map.by_id.remove(&id);
+        map.by_addr.retain(|_, v| *v != id);
+    }
+
+    fn sender(&self, id: ConnectionId) -> Option<mpsc::Sender<Vec<u8>>> {
+        self.lock().by_id.get(&id).cloned()
+    }
+
+    fn by_addr(&self, addr: SocketAddr) -> Option<ConnectionId> {
+        self.lock().by_addr.get(&addr).copied()
+    }
+
+    pub(super) fn contains(&self, id: ConnectionId) -> bool {
+        self.lock().by_id.contains_key(&id)
+    }
+
+    pub(super) fn clear(&self) {
+        let mut map = self.lock();
+        map.by_id.clear();
+        map.by_addr.clear();
+    }
+}
+
+/// Bind a listener.
+pub(super) async fn bind(addr: SocketAddr) -> Result<TcpListener, TransportError> {
+    Ok(TcpListener::bind(addr).await?)
+}
+
+/// Accept connections until aborted.
+pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                if let Err(e) = start_connection(&shared, stream, peer) {
+                    tracing::debug!(%peer, error = %e, "tcp connection setup failed");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "tcp accept failed");
+                // Out of descriptors and the like: do not spin.
+                sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Register a connection and spawn its task.
+fn start_connection(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Result<ConnectionId, TransportError> {
+    let local = stream.local_addr()?;
+    let _ = stream.set_nodelay(true);
+    let id = ConnectionId(shared.next_connection.fetch_add(1, Ordering::Relaxed));
+    let (tx, rx) = mpsc::channel(QUEUE);
+    shared.connections.insert(id, peer, tx);
+    let task = tokio::spawn(run_connection(shared.clone(), stream, id, peer, local, rx));
+    shared.track(task.abort_handle());
+    Ok(id)
+}
+
+/// Queue bytes on an open connection.
+pub(super) async fn send_on(
+    shared: &Shared,
+    id: ConnectionId,
+    bytes: Vec<u8>,
+) -> Result<(), TransportError> {
+    let tx = shared
+        .connections
+        .sender(id)
+        .ok_or(TransportError::ConnectionClosed)?;
+    tx.send(bytes)
+        .await
+        .map_err(|_| TransportError::ConnectionClosed)
+}
+
+/// Send over `target.connection`, else a connection to `target.addr`,
+/// else a new one.
+pub(super) async fn send(
+    shared: &Arc<Shared>,
+    bytes: Vec<u8>,
+    target: Target,
+) -> Result<ConnectionId, TransportError> {
+    let mut bytes = bytes;
+    for id in [target.connection, shared.connections.by_addr(target.addr)]
+        .into_iter()
+        .flatten()
+    {
+        let Some(tx) = shared.connections.sender(id) else {
+            continue;
+        };
+        match tx.send(bytes).await {
+            Ok(()) => return Ok(id),
+            Err(mpsc::error::SendError(b)) => bytes = b,
+        }
+    }
+    if !shared
+        .tcp_local
+        .iter()
+        .any(|l| l.is_ipv4() == target.addr.is_ipv4())
+    {
+        return Err(TransportError::NoSocket(TransportKind::Tcp, target.addr));
+    }
+    let stream = tokio::time::timeout(
+        shared.config.connect_timeout,
+        TcpStream::connect(target.addr),
+    )
+    .await
+    .map_err(|_| TransportError::ConnectTimeout(target.addr))??;
+    let id = start_connection(shared, stream, target.addr)?;
+    send_on(shared, id, bytes).await?;
+    Ok(id)
+}
+
+/// Why a connection ended.
+enum Close {
+    Peer,
+    Local,
+    Idle,
+    Error,
+}
+
+/// One connection: read and frame, write queued messages, time out.
+async fn run_connection(
+    shared: Arc<Shared>,
+    mut stream: TcpStream,
+    id: ConnectionId,
+    peer: SocketAddr,
+    local: SocketAddr,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+) {
+    let idle = shared.config.idle_timeout;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let deadline = sleep(idle);
+    tokio::pin!(deadline);
+    let close = loop {
+        buf.reserve(READ_CHUNK);
+        tokio::select! {
+            read = stream.read_buf(&mut buf) => {
+                match read {
+                    Ok(0) | Err(_) => break Close::Peer,
+                    Ok(_) => {}
+                }
+                deadline.as_mut().reset(Instant::now() + idle);
+                let conn = Conn { shared: &shared, id, peer, local };
+                if !conn.process(&mut stream, &mut buf).await {
+                    break Close::Error;
+                }
+            }
+            out = rx.recv() => {
+                let Some(bytes) = out else { break Close::Local };
+                if stream.write_all(&bytes).await.is_err() {
+                    break Close::Peer;
+                }
+                deadline.as_mut().reset(Instant::now() + idle);
+            }
+            _ = &mut deadline => break Close::Idle,
+        }
+    };
+    shared.connections.remove(id);
+    match close {
+        Close::Idle => bump(&shared.counters.closed_idle),
+        Close::Error => bump(&shared.counters.closed_on_error),
+        Close::Peer | Close::Local => {}
+    }
+    let _ = stream.shutdown().await;
+    tracing::debug!(?id, %peer, "tcp connection closed");
+}
+
+struct Conn<'a> {
+    shared: &'a Arc<Shared>,
+    id: ConnectionId,
+    peer: SocketAddr,
+    local: SocketAddr,
+}
+
+impl Conn<'_> {
+    /// Handle everything complete in `buf`. `false` = close the
+    /// connection.
+    async fn process(&self, stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
+        let max = self.shared.config.max_size();
+        loop {
+            let k = keepalive_len(buf);
+            if k >= 4 && buf[..4] == *b"\r\n\r\n" {
+                // RFC 5626 section 4.4.1: answer a ping with a pong.
+                if stream.write_all(b"\r\n").await.is_err() {
+                    return false;
+                }
+                buf.advance(4);
+                continue;
+            }
+            if k == buf.len() {
+                return true; // nothing, or a partial ping or a pong
+            }
+            buf.advance(k);
+            match parse_stream(buf) {
+                Ok(None) => {
+                    if buf.len() > max {
+                        tracing::debug!(peer = %self.peer, "tcp message over the size limit");
+                        return false;
+                    }
+                    return true;
+                }
+                Ok(Some((message, used))) => {
+                    buf.advance(used);
+                    if used > max {
+                        if let SipMessage::Request(r) = message {
+                            self.reject(stream, 513, r.headers).await;
+                        }
+                        return false;
+                    }
+                    if !self.deliver(message).await {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    match (e.status(), e.request_headers()) {
+                        (Some(status), Some(headers)) => {
+                            self.reject(stream, status, headers.clone()).await;
+                        }
+                        _ => bump(&self.shared.counters.dropped),
+                    }
+                    tracing::debug!(peer = %self.peer, error = %e, "tcp framing error");
+                    return false;
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, mut message: SipMessage) -> bool {
+        if let SipMessage::Request(r) = &mut message {
+            stamp_received(&mut r.headers, self.peer);
+        }
+        let incoming = Incoming {
+            message,
+            source: self.peer,
+            local: self.local,
+            transport: TransportKind::Tcp,
+            connection: Some(self.id),
+        };
+        self.shared.incoming.send(incoming).await.is_ok()
+    }
+
+    async fn reject(&self, stream: &mut TcpStream, status: u16, mut headers: Headers) {
+        stamp_received(&mut headers, self.peer);
+        let response = error_response(status, &headers);
+        if stream.write_all(&response.to_bytes()).await.is_ok() {
+            bump(&self.shared.counters.rejected);
+        }
+    }
+}
