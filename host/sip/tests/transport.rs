@@ -305,6 +305,31 @@ async fn tcp_response_over_same_connection() {
 }
 
 #[tokio::test]
+async fn tcp_v6_request_and_response() {
+    if std::net::TcpListener::bind(v6()).is_err() {
+        eprintln!("IPv6 loopback unavailable: skipped");
+        return;
+    }
+    let (handle, mut rx, mut stream) = tcp_setup(config(vec![], vec![v6()])).await;
+    stream
+        .write_all(options("TCP", "six").as_bytes())
+        .await
+        .unwrap();
+    let a = next(&mut rx).await;
+    assert!(a.source.is_ipv6());
+    let via = request(&a).headers.top_via().unwrap();
+    assert_eq!(via.param("received"), Some(Some("::1")));
+    let response = request(&a).response(200, "OK", Some("srv"));
+    handle
+        .send_response(&response, TransportKind::Tcp, a.connection)
+        .await
+        .unwrap();
+    let text = read_until(&mut stream, "\r\n\r\n").await;
+    assert!(text.starts_with("SIP/2.0 200 OK\r\n"), "{text}");
+    handle.shutdown();
+}
+
+#[tokio::test]
 async fn tcp_oversize_closes_connection() {
     let mut cfg = config(vec![], vec![v4()]);
     cfg.max_message_size = 1000;

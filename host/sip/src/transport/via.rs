@@ -118,9 +118,10 @@ pub enum ResponseTarget {
 }
 
 /// RFC 3261 section 18.2.2 with RFC 3581: `maddr` when present (for
-/// unreliable transports only), else `received` (port from `rport` when it
-/// has a value, else sent-by's port, else 5060), else the sent-by host
-/// and port (`rport` port when it has a value).
+/// unreliable transports only), else `received`, else the sent-by host.
+/// The port is sent-by's (default 5060), replaced over unreliable
+/// transports by `rport` when it has a value. (Over a reliable transport
+/// this is the fallback for when the request's connection is gone.)
 pub fn response_target(via: &Via, reliable: bool) -> Option<ResponseTarget> {
     let (host, sent_port) = split_host_port(&via.sent_by);
     let rport = via
@@ -134,7 +135,13 @@ pub fn response_target(via: &Via, reliable: bool) -> Option<ResponseTarget> {
         }
         return Some(ResponseTarget::Name(maddr.to_string(), sent_port));
     }
-    let port = rport.unwrap_or(sent_port);
+    // Over a reliable transport the fallback is a new connection to the
+    // sent-by port (18.2.2); rport names the client's ephemeral port.
+    let port = if reliable {
+        sent_port
+    } else {
+        rport.unwrap_or(sent_port)
+    };
     if let Some(Some(received)) = via.param("received")
         && let Some(ip) = parse_ip(received)
     {
@@ -237,6 +244,10 @@ mod tests {
         assert_eq!(
             t("SIP/2.0/UDP h:5070;maddr=239.1.1.1", false),
             a("239.1.1.1:5070")
+        );
+        assert_eq!(
+            t("SIP/2.0/TCP h:5070;received=192.0.2.7;rport=40000", true),
+            a("192.0.2.7:5070")
         );
         assert_eq!(
             t("SIP/2.0/TCP h:5070", true),
