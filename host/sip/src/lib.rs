@@ -7,9 +7,11 @@
 //! or the database: the call model drives it through its types and traits.
 
 pub mod auth;
+pub mod dialog;
 pub mod message;
 pub mod protection;
 pub mod registrar;
+pub mod service;
 pub mod transaction;
 pub mod transport;
 pub mod trunk;

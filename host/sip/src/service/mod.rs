@@ -1,0 +1,267 @@
+//! The running SIP service: transports, transaction layer, digest
+//! authentication and registrar wired together in one tokio task.
+//!
+//! [`start`] binds the transports of a [`ServiceConfig`] and spawns the
+//! *driver* (see [`driver`]): a task that owns the
+//! [`TransactionLayer`](crate::transaction::TransactionLayer), feeds it
+//! every [`Incoming`](crate::transport::Incoming) message, carries out its
+//! [`LayerAction`](crate::transaction::LayerAction)s, sleeps until the
+//! layer's next timer deadline and answers the requests it hands up.
+//!
+//! What the service answers, for now:
+//! - `REGISTER`: digest authentication against the configured
+//!   [`CredentialStore`]; a 401 challenge when there are no (usable)
+//!   credentials, 403 for wrong ones (or a user registering an address of
+//!   record that is not its own), else [`Registrar::handle`] with the
+//!   address of record `sip:user@host` taken from To. See [`register`].
+//! - `OPTIONS`: [`answer_options`](crate::registrar::answer_options).
+//! - `INVITE`: `480 Temporarily Unavailable` (calls come later).
+//! - `CANCEL` of a live INVITE: 200, and 487 for the INVITE if it has no
+//!   final response yet; a `CANCEL` matching nothing: 481.
+//! - Any other method: `501 Not Implemented`.
+//! - Requests from a banned source are dropped before they create a
+//!   transaction (no feedback, no amplification); see [`BanList`].
+//!
+//! Time: the authenticator and the registrar use `SystemTime::now()`; the
+//! transaction layer counts from a tokio `Instant` taken at start.
+
+pub mod driver;
+pub mod register;
+#[cfg(test)]
+mod tests;
+
+use crate::auth::{AuthConfig, Authenticator, BanList, CredentialStore};
+use crate::registrar::{Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore};
+use crate::transaction::TimerConfig;
+use crate::transport::{
+    TransportConfig, TransportError, TransportHandle, TransportKind, Transports,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Everything [`start`] needs.
+pub struct ServiceConfig {
+    /// Addresses to bind (port 0 picks one; see [`ServiceHandle::local_addrs`]).
+    pub transport: TransportConfig,
+    /// Realm, algorithms, nonce and ban policy of the digest authenticator.
+    ///
+    /// The default offers SHA-256 and MD5. Some phones fail on any
+    /// challenge naming an algorithm they lack: baresip 1.0.0 (libre)
+    /// aborts the REGISTER with ENOSYS when a SHA-256 challenge is present,
+    /// whatever the order; offer `vec![Algorithm::Md5]` to serve those.
+    pub auth: AuthConfig,
+    /// Secret keying the nonces; `None` for a random per-process one.
+    pub nonce_secret: Option<Vec<u8>>,
+    /// Where passwords (HA1s) come from.
+    pub credentials: Arc<dyn CredentialStore + Send + Sync>,
+    /// Registration policy.
+    pub registrar: RegistrarConfig,
+    /// Where bindings are written through.
+    pub store: Arc<dyn RegistrationStore>,
+    /// Transaction timers (T1, T2, ...).
+    pub timers: TimerConfig,
+}
+
+impl ServiceConfig {
+    /// A configuration for `realm` with `credentials`, listening on
+    /// UDP and TCP `bind` (port 0 for an ephemeral one), an in-memory
+    /// registration store and default policies.
+    pub fn new(
+        realm: impl Into<String>,
+        credentials: Arc<dyn CredentialStore + Send + Sync>,
+        bind: SocketAddr,
+    ) -> Self {
+        ServiceConfig {
+            transport: TransportConfig {
+                udp: vec![bind],
+                tcp: vec![bind],
+                ..TransportConfig::default()
+            },
+            auth: AuthConfig::new(realm),
+            nonce_secret: None,
+            credentials,
+            registrar: RegistrarConfig::default(),
+            store: Arc::new(InMemoryStore::new()),
+            timers: TimerConfig::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("transport", &self.transport)
+            .field("auth", &self.auth)
+            .field("registrar", &self.registrar)
+            .field("timers", &self.timers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters of what the service did, for monitoring and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceStats {
+    /// New requests handed up by the transaction layer (retransmissions
+    /// absorbed by it are not counted).
+    pub requests: u64,
+    /// REGISTERs answered with a 401 challenge.
+    pub challenged: u64,
+    /// Requests answered 403 for wrong credentials or a foreign AOR.
+    pub forbidden: u64,
+    /// REGISTERs that authenticated and reached the registrar.
+    pub authenticated: u64,
+    /// REGISTERs the registrar answered with a 2xx.
+    pub registered: u64,
+    /// Requests dropped because their source is banned.
+    pub banned_dropped: u64,
+    /// Responses the transport failed to send.
+    pub send_errors: u64,
+}
+
+/// Shared atomic counters behind [`ServiceStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) requests: AtomicU64,
+    pub(crate) challenged: AtomicU64,
+    pub(crate) forbidden: AtomicU64,
+    pub(crate) authenticated: AtomicU64,
+    pub(crate) registered: AtomicU64,
+    pub(crate) banned_dropped: AtomicU64,
+    pub(crate) send_errors: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ServiceStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ServiceStats {
+            requests: get(&self.requests),
+            challenged: get(&self.challenged),
+            forbidden: get(&self.forbidden),
+            authenticated: get(&self.authenticated),
+            registered: get(&self.registered),
+            banned_dropped: get(&self.banned_dropped),
+            send_errors: get(&self.send_errors),
+        }
+    }
+}
+
+/// State shared by the driver, the REGISTER tasks and the handle.
+pub(crate) struct Shared {
+    pub(crate) authenticator: Authenticator,
+    pub(crate) credentials: Arc<dyn CredentialStore + Send + Sync>,
+    pub(crate) registrar: Registrar,
+    pub(crate) counters: Counters,
+}
+
+/// A running service: addresses, look-ups for tests and shutdown.
+pub struct ServiceHandle {
+    shared: Arc<Shared>,
+    transports: TransportHandle,
+    stop: watch::Sender<bool>,
+    driver: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ServiceHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceHandle")
+            .field("transports", &self.transports)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bind the transports of `config` and start the driver task. Must be
+/// called within a tokio runtime.
+pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportError> {
+    let authenticator = match &config.nonce_secret {
+        Some(secret) => Authenticator::new(config.auth.clone(), secret),
+        None => Authenticator::with_random_secret(config.auth.clone()),
+    };
+    let shared = Arc::new(Shared {
+        authenticator,
+        credentials: config.credentials.clone(),
+        registrar: Registrar::new(config.registrar.clone(), config.store.clone()),
+        counters: Counters::default(),
+    });
+    if let Err(e) = shared.registrar.load(SystemTime::now()).await {
+        tracing::warn!(error = %e, "could not load stored registrations");
+    }
+    let (transports, incoming) = Transports::start(config.transport).await?;
+    let (stop, stopped) = watch::channel(false);
+    let driver = tokio::spawn(driver::run(
+        shared.clone(),
+        transports.clone(),
+        incoming,
+        stopped,
+        config.timers,
+    ));
+    Ok(ServiceHandle {
+        shared,
+        transports,
+        stop,
+        driver: Some(driver),
+    })
+}
+
+impl ServiceHandle {
+    /// The bound addresses of `transport` (actual ports when 0 was asked).
+    pub fn local_addrs(&self, transport: TransportKind) -> Vec<SocketAddr> {
+        self.transports.local_addrs(transport)
+    }
+
+    /// The first bound UDP address, if any.
+    pub fn udp_addr(&self) -> Option<SocketAddr> {
+        self.local_addrs(TransportKind::Udp).first().copied()
+    }
+
+    /// The live bindings of `aor` (e.g. `sip:1001@pbx.test`) now.
+    pub fn lookup(&self, aor: &str) -> Vec<Binding> {
+        self.shared.registrar.lookup(aor, SystemTime::now())
+    }
+
+    /// The registrar (bindings for call routing).
+    pub fn registrar(&self) -> &Registrar {
+        &self.shared.registrar
+    }
+
+    /// The authenticator's ban list (failure counts, operator unban).
+    pub fn bans(&self) -> &BanList {
+        self.shared.authenticator.bans()
+    }
+
+    /// A snapshot of the service's counters.
+    pub fn stats(&self) -> ServiceStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// The transports (counters, sending).
+    pub fn transports(&self) -> &TransportHandle {
+        &self.transports
+    }
+
+    /// Stop the driver and close every socket; waits for the driver to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        self.transports.shutdown();
+        if let Some(driver) = self.driver.take() {
+            let _ = driver.await;
+        }
+    }
+}
+
+impl Drop for ServiceHandle {
+    fn drop(&mut self) {
+        if self.driver.is_some() {
+            let _ = self.stop.send(true);
+            self.transports.shutdown();
+        }
+    }
+}
