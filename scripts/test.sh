@@ -29,6 +29,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "Rust tests"
 cargo test --workspace
 
+step "fuzz smoke run of the SIP parser and transaction layer (seed 1, 20,000 inputs per target)"
+# A fixed seed and run count keep this run deterministic on a fresh clone;
+# scripts/fuzz.sh SECONDS runs the open-ended fuzzing (docs/sip.md).
+FUZZ_ARGS="-seed=1 -runs=20000" scripts/fuzz.sh 120
+
 step "flow simulator: auto-attendant scenarios"
 cargo build -p pbx
 "$CARGO_TARGET_DIR/debug/pbx" flow test --quiet \

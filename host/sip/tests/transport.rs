@@ -260,6 +260,24 @@ async fn tcp_message_split_across_writes() {
 }
 
 #[tokio::test]
+async fn tcp_message_sent_byte_by_byte_is_framed_once() {
+    // The end of the header section arrives split over several segments:
+    // the transport must still find it (it only searches the new bytes).
+    let (handle, mut rx, mut stream) = tcp_setup(config(vec![], vec![v4()])).await;
+    stream.set_nodelay(true).unwrap();
+    let msg = options("TCP", "bytewise");
+    for b in msg.as_bytes() {
+        stream.write_all(&[*b]).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_micros(300)).await;
+    }
+    let a = next(&mut rx).await;
+    assert_eq!(request(&a).headers.call_id(), Some("bytewise"));
+    assert!(rx.try_recv().is_err());
+    handle.shutdown();
+}
+
+#[tokio::test]
 async fn tcp_keepalive_ping_gets_pong() {
     let (handle, mut rx, mut stream) = tcp_setup(config(vec![], vec![v4()])).await;
     stream.write_all(b"\r\n\r\n").await.unwrap();

@@ -182,6 +182,10 @@ async fn run_connection(
 ) {
     let idle = shared.config.idle_timeout;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    // Where the search for the end of the header section resumes: a peer
+    // sending a message one byte per segment must not make every read
+    // re-parse the whole buffer.
+    let mut scan_from = 0;
     let deadline = sleep(idle);
     tokio::pin!(deadline);
     let close = loop {
@@ -194,7 +198,7 @@ async fn run_connection(
                 }
                 deadline.as_mut().reset(Instant::now() + idle);
                 let conn = Conn { shared: &shared, id, peer, local };
-                if !conn.process(&mut stream, &mut buf).await {
+                if !conn.process(&mut stream, &mut buf, &mut scan_from).await {
                     break Close::Error;
                 }
             }
@@ -228,7 +232,12 @@ struct Conn<'a> {
 impl Conn<'_> {
     /// Handle everything complete in `buf`. `false` = close the
     /// connection.
-    async fn process(&self, stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
+    async fn process(
+        &self,
+        stream: &mut TcpStream,
+        buf: &mut BytesMut,
+        scan_from: &mut usize,
+    ) -> bool {
         let max = self.shared.config.max_size();
         loop {
             let k = keepalive_len(buf);
@@ -238,12 +247,24 @@ impl Conn<'_> {
                     return false;
                 }
                 buf.advance(4);
+                *scan_from = 0;
                 continue;
             }
             if k == buf.len() {
                 return true; // nothing, or a partial ping or a pong
             }
-            buf.advance(k);
+            if k > 0 {
+                buf.advance(k);
+                *scan_from = 0;
+            }
+            if !header_end_after(buf, *scan_from) {
+                *scan_from = buf.len().saturating_sub(2);
+                if buf.len() > max {
+                    tracing::debug!(peer = %self.peer, "tcp header section over the size limit");
+                    return false;
+                }
+                return true;
+            }
             match parse_stream(buf) {
                 Ok(None) => {
                     if buf.len() > max {
@@ -254,6 +275,7 @@ impl Conn<'_> {
                 }
                 Ok(Some((message, used))) => {
                     buf.advance(used);
+                    *scan_from = 0;
                     if used > max {
                         if let SipMessage::Request(r) = message {
                             self.reject(stream, 513, r.headers).await;
@@ -299,4 +321,11 @@ impl Conn<'_> {
             bump(&self.shared.counters.rejected);
         }
     }
+}
+
+/// Whether the header section's end (an empty line, CRLF or bare LF) lies
+/// in `buf` at or after `from`.
+fn header_end_after(buf: &[u8], from: usize) -> bool {
+    let tail = &buf[from.min(buf.len())..];
+    tail.windows(2).any(|w| w == b"\n\n") || tail.windows(3).any(|w| w == b"\n\r\n")
 }
