@@ -1,13 +1,14 @@
 //! The driver task: the only owner of the transaction layer.
 //!
 //! One loop selects over four inputs: incoming messages from the
-//! transports, answers computed by REGISTER tasks, the layer's next timer
-//! deadline, and the stop signal. REGISTERs are answered in tasks of
+//! transports, answers computed by REGISTER tasks, the next timer deadline
+//! (the layer's or the [`B2bua`](super::b2bua)'s), and the stop signal. REGISTERs are answered in tasks of
 //! their own (hashing and the registration store may take a while) whose
 //! responses come back over a channel, so the loop never waits on them.
 //! Responses are sent over the transport and connection the request came
 //! on, routed by Via ([`TransportHandle::send_response`]).
 
+use super::b2bua::{B2bua, Effect};
 use super::{Counters, Shared, register};
 use crate::message::{Method, Request, Response, SipMessage, reason_phrase};
 use crate::registrar::answer_options;
@@ -16,6 +17,7 @@ use crate::transaction::{
 };
 use crate::transport::{ConnectionId, Incoming, TransportHandle, TransportKind};
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -37,6 +39,7 @@ struct Driver {
     base: Instant,
     routes: HashMap<TransactionKey, Route>,
     answers: mpsc::UnboundedSender<(TransactionKey, Response)>,
+    b2bua: B2bua,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -46,8 +49,15 @@ pub(crate) async fn run(
     mut incoming: mpsc::Receiver<Incoming>,
     mut stop: watch::Receiver<bool>,
     timers: TimerConfig,
+    ring_timeout: Duration,
 ) {
     let (answers, mut answered) = mpsc::unbounded_channel();
+    let b2bua = B2bua::new(
+        shared.clone(),
+        transports.local_addrs(TransportKind::Udp).first().copied(),
+        transports.local_addrs(TransportKind::Tcp).first().copied(),
+        ring_timeout,
+    );
     let mut driver = Driver {
         shared,
         transports,
@@ -55,9 +65,14 @@ pub(crate) async fn run(
         base: Instant::now(),
         routes: HashMap::new(),
         answers,
+        b2bua,
     };
     loop {
-        let deadline = driver.layer.next_deadline().map(|d| driver.base + d);
+        let deadline = match (driver.layer.next_deadline(), driver.b2bua.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| driver.base + d);
         tokio::select! {
             biased;
             changed = stop.changed() => {
@@ -80,6 +95,8 @@ pub(crate) async fn run(
                 let now = driver.now();
                 let actions = driver.layer.poll_timers(now);
                 driver.execute(actions, None).await;
+                let effects = driver.b2bua.poll(&mut driver.layer, now);
+                driver.run_effects(effects.into(), None).await;
             }
         }
     }
@@ -125,37 +142,91 @@ impl Driver {
     /// Carry out `actions` in order. `origin` is the route and source of
     /// the message being handled, when the actions stem from one.
     async fn execute(&mut self, actions: Vec<LayerAction>, origin: Option<(Route, SocketAddr)>) {
-        let mut queue = std::collections::VecDeque::from(actions);
-        while let Some(action) = queue.pop_front() {
+        let queue = actions.into_iter().map(Effect::Layer).collect();
+        self.run_effects(queue, origin).await;
+    }
+
+    /// Carry out layer actions and B2BUA effects in order, including
+    /// those they lead to.
+    async fn run_effects(
+        &mut self,
+        mut queue: VecDeque<Effect>,
+        origin: Option<(Route, SocketAddr)>,
+    ) {
+        while let Some(effect) = queue.pop_front() {
+            let action = match effect {
+                Effect::Layer(action) => action,
+                Effect::Send(message, target) => {
+                    if let Err(e) = self.transports.send(&message, target).await {
+                        Counters::bump(&self.shared.counters.send_errors);
+                        tracing::info!(error = %e, "could not send");
+                    }
+                    continue;
+                }
+                Effect::Respond(response, transport, connection) => {
+                    if let Err(e) = self
+                        .transports
+                        .send_response(&response, transport, connection)
+                        .await
+                    {
+                        Counters::bump(&self.shared.counters.send_errors);
+                        tracing::info!(error = %e, "could not resend a 2xx");
+                    }
+                    continue;
+                }
+            };
             match action {
                 LayerAction::Send { key, message } => {
-                    self.send(&key, message, origin.map(|(r, _)| r)).await;
+                    let more = self.send(&key, message, origin.map(|(r, _)| r)).await;
+                    queue.extend(more.into_iter().map(Effect::Layer));
                 }
                 LayerAction::ToTu { key, event } => {
-                    if let Some((route, _)) = origin {
+                    if let Some((route, _)) = origin
+                        && key.role() == Role::Server
+                    {
                         self.routes.entry(key.clone()).or_insert(route);
                     }
-                    let source = origin.map(|(_, s)| s);
-                    queue.extend(self.on_event(key, event, source));
+                    queue.extend(self.on_event(key, event, origin));
                 }
                 LayerAction::Terminated(key) => {
                     self.routes.remove(&key);
+                    self.b2bua.forget(&key);
                 }
                 LayerAction::StrayResponse(response) => {
-                    tracing::debug!(status = response.status, "stray response discarded");
+                    tracing::debug!(status = response.status, "stray response");
+                    queue.extend(self.b2bua.on_stray_response(&response));
                 }
-                LayerAction::StrayAck(_) => {
-                    tracing::debug!("stray ACK discarded");
+                LayerAction::StrayAck(ack) => {
+                    self.b2bua.on_stray_ack(&ack);
                 }
             }
         }
     }
 
-    async fn send(&mut self, key: &TransactionKey, message: SipMessage, origin: Option<Route>) {
-        let SipMessage::Response(response) = message else {
-            // The service starts no client transactions yet.
-            tracing::warn!(?key, "request to send from a client transaction ignored");
-            return;
+    /// Send a message of transaction `key`; returns the layer's actions
+    /// after a transport error of a client transaction.
+    async fn send(
+        &mut self,
+        key: &TransactionKey,
+        message: SipMessage,
+        origin: Option<Route>,
+    ) -> Vec<LayerAction> {
+        let response = match message {
+            SipMessage::Response(response) => response,
+            SipMessage::Request(request) => {
+                let Some(target) = self.b2bua.target(key) else {
+                    tracing::warn!(?key, "request without a destination dropped");
+                    return Vec::new();
+                };
+                let message = SipMessage::Request(request);
+                if let Err(e) = self.transports.send(&message, target).await {
+                    Counters::bump(&self.shared.counters.send_errors);
+                    tracing::info!(?key, error = %e, "could not send request");
+                    let now = self.now();
+                    return self.layer.transport_error(key, now);
+                }
+                return Vec::new();
+            }
         };
         let route = self.routes.get(key).copied().or(origin).unwrap_or(Route {
             transport: TransportKind::Udp,
@@ -175,10 +246,12 @@ impl Driver {
                 for action in actions {
                     if let LayerAction::Terminated(k) = action {
                         self.routes.remove(&k);
+                        self.b2bua.forget(&k);
                     }
                 }
             }
         }
+        Vec::new()
     }
 
     /// React to a transaction event; returns the actions of any immediate
@@ -187,17 +260,34 @@ impl Driver {
         &mut self,
         key: TransactionKey,
         event: TuEvent,
-        source: Option<SocketAddr>,
-    ) -> Vec<LayerAction> {
+        origin: Option<(Route, SocketAddr)>,
+    ) -> Vec<Effect> {
         let now = self.now();
+        let layer = |actions: Vec<LayerAction>| actions.into_iter().map(Effect::Layer).collect();
+        if key.role() == Role::Client {
+            return self
+                .b2bua
+                .on_client_event(&mut self.layer, now, &key, event);
+        }
         match event {
             TuEvent::Request(req) => {
                 Counters::bump(&self.shared.counters.requests);
-                match self.answer(&key, req, source) {
-                    Some(response) => self.respond(&key, response, now),
+                if let Some((route, source)) = origin
+                    && is_for_b2bua(&req)
+                {
+                    let route = (route.transport, route.connection);
+                    return self
+                        .b2bua
+                        .on_request(&mut self.layer, now, &key, req, source, route);
+                }
+                match self.answer(&key, req, origin.map(|(_, s)| s)) {
+                    Some(response) => layer(self.respond(&key, response, now)),
                     None => Vec::new(),
                 }
             }
+            TuEvent::CancelFor { invite, cancel } if self.b2bua.owns_invite(&invite) => self
+                .b2bua
+                .on_cancel(&mut self.layer, now, &key, &invite, &cancel),
             TuEvent::CancelFor { invite, cancel } => {
                 let ok = cancel.response(200, reason_phrase(200), Some(&local_tag()));
                 let mut actions = self.respond(&key, ok, now);
@@ -209,7 +299,7 @@ impl Driver {
                         actions.extend(more);
                     }
                 }
-                actions
+                layer(actions)
             }
             TuEvent::Timeout | TuEvent::TransportError => {
                 tracing::debug!(?key, ?event, "transaction ended without completion");
@@ -267,6 +357,16 @@ impl Driver {
                 Some(response)
             }
         }
+    }
+}
+
+/// Whether the B2BUA answers `req`: INVITEs, and requests inside a dialog
+/// (To tag) other than REGISTER, OPTIONS and CANCEL.
+fn is_for_b2bua(req: &Request) -> bool {
+    match req.method {
+        Method::Invite => true,
+        Method::Register | Method::Options | Method::Cancel | Method::Ack => false,
+        _ => req.headers.to_tag().is_some(),
     }
 }
 

@@ -15,9 +15,12 @@
 //!   record that is not its own), else [`Registrar::handle`] with the
 //!   address of record `sip:user@host` taken from To. See [`register`].
 //! - `OPTIONS`: [`answer_options`](crate::registrar::answer_options).
-//! - `INVITE`: `480 Temporarily Unavailable` (calls come later).
+//! - `INVITE`: internal calls between registered extensions through a
+//!   back-to-back user agent, see [`b2bua`]; in-dialog `BYE` and
+//!   re-`INVITE` of those calls are relayed to the other leg.
 //! - `CANCEL` of a live INVITE: 200, and 487 for the INVITE if it has no
-//!   final response yet; a `CANCEL` matching nothing: 481.
+//!   final response yet (and a CANCEL on the B leg of a call); a `CANCEL`
+//!   matching nothing: 481.
 //! - Any other method: `501 Not Implemented`.
 //! - Requests from a banned source are dropped before they create a
 //!   transaction (no feedback, no amplification); see [`BanList`].
@@ -25,6 +28,7 @@
 //! Time: the authenticator and the registrar use `SystemTime::now()`; the
 //! transaction layer counts from a tokio `Instant` taken at start.
 
+pub mod b2bua;
 pub mod driver;
 pub mod register;
 #[cfg(test)]
@@ -38,8 +42,11 @@ use crate::transport::{
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+pub use b2bua::{CallOutcome, CallRecord};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -64,6 +71,9 @@ pub struct ServiceConfig {
     pub store: Arc<dyn RegistrationStore>,
     /// Transaction timers (T1, T2, ...).
     pub timers: TimerConfig,
+    /// How long a call may ring before the B leg is CANCELled and the
+    /// caller gets 480 (default 30 s).
+    pub ring_timeout: Duration,
 }
 
 impl ServiceConfig {
@@ -87,6 +97,7 @@ impl ServiceConfig {
             registrar: RegistrarConfig::default(),
             store: Arc::new(InMemoryStore::new()),
             timers: TimerConfig::default(),
+            ring_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -98,6 +109,7 @@ impl std::fmt::Debug for ServiceConfig {
             .field("auth", &self.auth)
             .field("registrar", &self.registrar)
             .field("timers", &self.timers)
+            .field("ring_timeout", &self.ring_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -159,6 +171,10 @@ pub(crate) struct Shared {
     pub(crate) credentials: Arc<dyn CredentialStore + Send + Sync>,
     pub(crate) registrar: Registrar,
     pub(crate) counters: Counters,
+    /// Ended calls, oldest first.
+    pub(crate) calls: Mutex<Vec<CallRecord>>,
+    /// Calls started and not yet ended.
+    pub(crate) live_calls: AtomicU64,
 }
 
 /// A running service: addresses, look-ups for tests and shutdown.
@@ -190,6 +206,8 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         credentials: config.credentials.clone(),
         registrar: Registrar::new(config.registrar.clone(), config.store.clone()),
         counters: Counters::default(),
+        calls: Mutex::new(Vec::new()),
+        live_calls: AtomicU64::new(0),
     });
     if let Err(e) = shared.registrar.load(SystemTime::now()).await {
         tracing::warn!(error = %e, "could not load stored registrations");
@@ -202,6 +220,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         incoming,
         stopped,
         config.timers,
+        config.ring_timeout,
     ));
     Ok(ServiceHandle {
         shared,
@@ -235,6 +254,20 @@ impl ServiceHandle {
     /// The authenticator's ban list (failure counts, operator unban).
     pub fn bans(&self) -> &BanList {
         self.shared.authenticator.bans()
+    }
+
+    /// The calls that have ended (or were refused), oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// How many calls are in progress (ringing or connected).
+    pub fn live_calls(&self) -> u64 {
+        self.shared.live_calls.load(Ordering::Relaxed)
     }
 
     /// A snapshot of the service's counters.

@@ -93,12 +93,13 @@ async fn options_gets_200() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invite_gets_480_and_others_501() {
+async fn unauthenticated_invite_gets_407_and_others_501() {
     let service = service().await;
     let peer = Peer::new(&service).await;
     peer.send(&peer.request("INVITE", "inv1", "")).await;
     let r = peer.final_response(WAIT).await.expect("an answer");
-    assert_eq!(r.status, 480);
+    assert_eq!(r.status, 407);
+    assert!(r.headers.get("Proxy-Authenticate").is_some());
     // ACK the non-2xx so the INVITE server transaction stops retransmitting.
     peer.send(&peer.request("ACK", "inv1", "")).await;
     peer.send(&peer.request("SUBSCRIBE", "sub1", "")).await;

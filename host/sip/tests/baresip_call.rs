@@ -1,0 +1,536 @@
+//! End to end internal calls: two Debian `baresip` instances register as
+//! 1001 and 1002 (MD5 digest: baresip 1.0.0 cannot do SHA-256) and call
+//! each other through the service's B2BUA over loopback UDP. baresip is
+//! driven through its `ctrl_tcp` module (netstring JSON commands and
+//! events); assertions use the service's call log.
+//!
+//! Needs `baresip` on the PATH: run `scripts/install-test-peers.sh` first
+//! (the tests fail, rather than skip, without it).
+
+use pbx_sip::auth::{Algorithm, InMemoryCredentials};
+use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const REALM: &str = "pbx.test";
+const PASSWORD: &str = "s3cret";
+/// How long baresip gets to do what is expected of it.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A throwaway directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "pbx-baresip-call-{tag}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running baresip with a ctrl_tcp connection, killed on drop.
+struct Baresip {
+    child: Child,
+    log: PathBuf,
+    ctrl: TcpStream,
+    /// Bytes read from ctrl_tcp and not yet parsed.
+    pending: Vec<u8>,
+    /// Every event and response text seen so far.
+    seen: Vec<String>,
+    _dir: TempDir,
+}
+
+impl Baresip {
+    /// Start baresip registering to `pbx` as `user` (answer mode `auto`
+    /// or `manual`).
+    async fn start(pbx: SocketAddr, user: &str, answermode: &str) -> Baresip {
+        let dir = TempDir::new(user);
+        let modules = module_path();
+        let port = free_port();
+        let ctrl_port = free_port();
+        let config = format!(
+            "poll_method\t\tepoll\n\
+             sip_listen\t\t127.0.0.1:{port}\n\
+             sip_transports\t\tudp\n\
+             net_interface\t\t127.0.0.1\n\
+             net_prefer_ipv6\t\tno\n\
+             audio_player\t\taubridge,nullsink\n\
+             audio_source\t\taubridge,nullsrc\n\
+             audio_alert\t\taubridge,nullsink\n\
+             module_path\t\t{modules}\n\
+             module\t\t\tg711.so\n\
+             module\t\t\taubridge.so\n\
+             module_app\t\taccount.so\n\
+             module_app\t\tmenu.so\n\
+             module_app\t\tctrl_tcp.so\n\
+             ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n"
+        );
+        std::fs::write(dir.0.join("config"), config).unwrap();
+        let account = format!(
+            "<sip:{user}@{pbx};transport=udp>;auth_user={user};auth_pass={PASSWORD};\
+             regint=60;answermode={answermode}\n"
+        );
+        std::fs::write(dir.0.join("accounts"), account).unwrap();
+        std::fs::write(dir.0.join("contacts"), "").unwrap();
+        let log = dir.0.join("baresip.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(&dir.0)
+            .args(["-4", "-s"])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("baresip starts: run scripts/install-test-peers.sh");
+        let deadline = Instant::now() + PATIENCE;
+        let ctrl = loop {
+            match TcpStream::connect(("127.0.0.1", ctrl_port)).await {
+                Ok(s) => break s,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("ctrl_tcp of baresip {user} unreachable: {e}"),
+            }
+        };
+        Baresip {
+            child,
+            log,
+            ctrl,
+            pending: Vec::new(),
+            seen: Vec::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Send a ctrl_tcp command.
+    async fn command(&mut self, command: &str, params: &str) {
+        let json = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
+        let netstring = format!("{}:{json},", json.len());
+        self.ctrl.write_all(netstring.as_bytes()).await.unwrap();
+    }
+
+    /// Wait until an event or response containing `needle` arrives
+    /// (or was already seen); false after `PATIENCE`.
+    async fn wait_event(&mut self, needle: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let mut checked = 0;
+        loop {
+            if self.seen[checked..].iter().any(|s| s.contains(needle)) {
+                return true;
+            }
+            checked = self.seen.len();
+            let mut buf = [0u8; 4096];
+            let n = match tokio::time::timeout_at(deadline, self.ctrl.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => return false,
+            };
+            self.pending.extend_from_slice(&buf[..n]);
+            while let Some(colon) = self.pending.iter().position(|&b| b == b':') {
+                let Some(len) = std::str::from_utf8(&self.pending[..colon])
+                    .ok()
+                    .and_then(|s| s.parse::<usize>().ok())
+                else {
+                    self.pending.clear();
+                    break;
+                };
+                if self.pending.len() < colon + 1 + len + 1 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&self.pending[colon + 1..colon + 1 + len]);
+                self.seen.push(text.into_owned());
+                self.pending.drain(..colon + 1 + len + 1);
+            }
+        }
+    }
+
+    /// What baresip printed so far and the ctrl_tcp traffic, for failures.
+    fn log(&self) -> String {
+        format!(
+            "{}\n--- ctrl_tcp ---\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default(),
+            self.seen.join("\n")
+        )
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where baresip's modules are: `$BARESIP_MODULE_PATH`, else Debian's.
+fn module_path() -> String {
+    if let Ok(path) = std::env::var("BARESIP_MODULE_PATH") {
+        return path;
+    }
+    ["/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).join("account.so").exists())
+        .unwrap_or("/usr/lib/baresip/modules")
+        .to_string()
+}
+
+/// A port free on 127.0.0.1 for UDP and TCP (and TCP on the next port,
+/// which baresip's TLS would take).
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if port < u16::MAX
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + 1)).is_ok()
+        {
+            return port;
+        }
+    }
+}
+
+async fn service(ring_timeout: Duration) -> ServiceHandle {
+    let mut creds = InMemoryCredentials::new();
+    creds.add_password(REALM, "1001", PASSWORD);
+    creds.add_password(REALM, "1002", PASSWORD);
+    let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
+    config.auth.algorithms = vec![Algorithm::Md5];
+    config.ring_timeout = ring_timeout;
+    start(config).await.expect("service starts")
+}
+
+/// Poll `done` every 50 ms until it holds or `PATIENCE` runs out.
+async fn wait_for(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+/// Wait until `user` has a binding.
+async fn registered(service: &ServiceHandle, user: &str, baresip: &Baresip) {
+    let aor = format!("sip:{user}@127.0.0.1");
+    assert!(
+        wait_for(|| !service.lookup(&aor).is_empty()).await,
+        "{user} did not register; stats {:?}\n{}",
+        service.stats(),
+        baresip.log()
+    );
+}
+
+/// The first call log entry, once there is one.
+async fn ended_call(service: &ServiceHandle) -> Option<CallRecord> {
+    wait_for(|| !service.calls().is_empty()).await;
+    service.calls().first().cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_is_answered_then_caller_hangs_up() {
+    let started = Instant::now();
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut callee = Baresip::start(pbx, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1002", &callee).await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected; calls {:?}\n--- caller ---\n{}\n--- callee ---\n{}",
+        service.calls(),
+        caller.log(),
+        callee.log()
+    );
+    assert!(
+        callee.wait_event("CALL_ESTABLISHED").await,
+        "callee not connected\n{}",
+        callee.log()
+    );
+    assert_eq!(service.live_calls(), 1);
+    let established = started.elapsed();
+
+    caller.command("hangup", "").await;
+    assert!(
+        callee.wait_event("CALL_CLOSED").await,
+        "callee saw no BYE\n{}",
+        callee.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(
+        call,
+        CallRecord {
+            caller: "1001".into(),
+            callee: "1002".into(),
+            forks: 1,
+            answered: true,
+            caller_acked: true,
+            reinvites: 0,
+            outcome: CallOutcome::CallerHungUp,
+        }
+    );
+    assert_eq!(service.live_calls(), 0);
+    eprintln!(
+        "established in {established:?}, ended after {:?}",
+        started.elapsed()
+    );
+    drop((caller, callee));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_to_unregistered_extension_gets_480() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::Failed(480), "{call:?}");
+    assert_eq!(call.forks, 0);
+    assert!(
+        caller.wait_event("CALL_CLOSED").await,
+        "caller not told\n{}",
+        caller.log()
+    );
+    let log = caller.log();
+    assert!(log.contains("480"), "caller saw no 480:\n{log}");
+    drop(caller);
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callee_rejects_and_caller_gets_the_rejection() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut callee = Baresip::start(pbx, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1002", &callee).await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        callee.wait_event("CALL_INCOMING").await,
+        "callee not rung\n{}",
+        callee.log()
+    );
+    // Hanging up an incoming call rejects it (baresip answers 486).
+    callee.command("hangup", "").await;
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::Failed(486), "{call:?}");
+    assert!(!call.answered);
+    assert!(
+        caller.wait_event("CALL_CLOSED").await,
+        "caller not told\n{}",
+        caller.log()
+    );
+    eprintln!("rejection relayed as {:?}", call.outcome);
+    drop((caller, callee));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_cancels_before_answer() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut callee = Baresip::start(pbx, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1002", &callee).await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        callee.wait_event("CALL_INCOMING").await,
+        "callee not rung\n{}",
+        callee.log()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    caller.command("hangup", "").await;
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::Cancelled, "{call:?}");
+    assert!(!call.answered);
+    assert!(
+        callee.wait_event("CALL_CLOSED").await,
+        "callee's leg was not cancelled\n{}",
+        callee.log()
+    );
+    assert_eq!(service.live_calls(), 0);
+    drop((caller, callee));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ring_timeout_cancels_and_answers_480() {
+    let service = service(Duration::from_secs(2)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut callee = Baresip::start(pbx, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1002", &callee).await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::Failed(480), "{call:?}");
+    assert_eq!(call.forks, 1);
+    assert!(
+        callee.wait_event("CALL_CLOSED").await,
+        "callee's leg was not cancelled\n{}",
+        callee.log()
+    );
+    assert!(
+        caller.wait_event("CALL_CLOSED").await,
+        "caller not told\n{}",
+        caller.log()
+    );
+    drop((caller, callee));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_resume_are_relayed_then_callee_hangs_up() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut callee = Baresip::start(pbx, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1002", &callee).await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    assert!(
+        callee.wait_event("CALL_ESTABLISHED").await,
+        "callee not connected\n{}",
+        callee.log()
+    );
+    // Let the caller see the ACK go out before the re-INVITEs.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    caller.command("hold", "").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    caller.command("resume", "").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    callee.command("hangup", "").await;
+    assert!(
+        caller.wait_event("CALL_CLOSED").await,
+        "caller saw no BYE\n{}",
+        caller.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::CalleeHungUp, "{call:?}");
+    assert!(call.answered && call.caller_acked, "{call:?}");
+    assert_eq!(
+        call.reinvites,
+        2,
+        "{call:?}\n--- caller ---\n{}\n--- callee ---\n{}",
+        caller.log(),
+        callee.log()
+    );
+    let log = callee.log();
+    assert!(
+        log.contains("sendonly") || log.contains("recvonly") || log.contains("hold"),
+        "callee saw no hold offer:\n{log}"
+    );
+    drop((caller, callee));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_to_unknown_extension_gets_404() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1999@{pbx}")).await;
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::Failed(404), "{call:?}");
+    assert_eq!(call.callee, "1999");
+    assert!(
+        caller.wait_event("CALL_CLOSED").await,
+        "caller not told\n{}",
+        caller.log()
+    );
+    drop(caller);
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut ringing = Baresip::start(pbx, "1002", "manual").await;
+    registered(&service, "1002", &ringing).await;
+    let mut answering = Baresip::start(pbx, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    assert!(
+        wait_for(|| service.lookup("sip:1002@127.0.0.1").len() == 2).await,
+        "two bindings expected: {:?}",
+        service.lookup("sip:1002@127.0.0.1")
+    );
+    registered(&service, "1001", &caller).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        ringing.wait_event("CALL_INCOMING").await,
+        "first 1002 not rung\n{}",
+        ringing.log()
+    );
+    assert!(
+        answering.wait_event("CALL_INCOMING").await,
+        "second 1002 not rung\n{}",
+        answering.log()
+    );
+    answering.command("accept", "").await;
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    assert!(
+        ringing.wait_event("CALL_CLOSED").await,
+        "losing fork not cancelled\n{}",
+        ringing.log()
+    );
+    assert_eq!(service.live_calls(), 1);
+    caller.command("hangup", "").await;
+    assert!(
+        answering.wait_event("CALL_CLOSED").await,
+        "winner saw no BYE\n{}",
+        answering.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.forks, 2, "{call:?}");
+    assert_eq!(call.outcome, CallOutcome::CallerHungUp, "{call:?}");
+    assert!(call.answered && call.caller_acked, "{call:?}");
+    drop((caller, ringing, answering));
+    service.shutdown().await;
+}
