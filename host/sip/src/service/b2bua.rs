@@ -2,7 +2,8 @@
 //! agent (B2BUA) owned by the driver.
 //!
 //! An INVITE from an extension (the *A leg*) is digest-authenticated with
-//! a 407 challenge, the caller must be the From user, and the Request-URI
+//! a 407 challenge, the caller must be the From user (and its ACL, if any,
+//! must allow the source address: else the same 403), and the Request-URI
 //! user is the callee: 404 when no such account exists, 480 when it has no
 //! live binding. Otherwise the B2BUA starts a *B leg*: a new INVITE (new
 //! Call-ID, From the caller with our tag, To the callee, our Contact and
@@ -348,6 +349,10 @@ impl B2bua {
         if caller.as_deref() != Some(authenticated.user.as_str()) {
             Counters::bump(&counters.forbidden);
             let refusal = self.shared.authenticator.forbidden(&req);
+            respond(layer, now, key, refusal, out);
+            return;
+        }
+        if let Some(refusal) = self.shared.acl_refusal(&req, &authenticated, source.ip()) {
             respond(layer, now, key, refusal, out);
             return;
         }

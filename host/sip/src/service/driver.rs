@@ -1,16 +1,24 @@
 //! The driver task: the only owner of the transaction layer.
 //!
-//! One loop selects over four inputs: incoming messages from the
+//! One loop selects over five inputs: incoming messages from the
 //! transports, answers computed by REGISTER tasks, the next timer deadline
-//! (the layer's or the [`B2bua`](super::b2bua)'s), and the stop signal. REGISTERs are answered in tasks of
+//! (the layer's or the [`B2bua`](super::b2bua)'s), the periodic purge of
+//! lapsed registrations, and the stop signal. REGISTERs are answered in tasks of
 //! their own (hashing and the registration store may take a while) whose
 //! responses come back over a channel, so the loop never waits on them.
 //! Responses are sent over the transport and connection the request came
 //! on, routed by Via ([`TransportHandle::send_response`]).
+//!
+//! Before a request reaches the transaction layer it must pass two cheap
+//! checks on its source address: not banned ([`BanList`](crate::auth::BanList))
+//! and within its token bucket ([`RateLimiter`]). Failing requests are
+//! dropped silently and counted; responses are never limited (they belong
+//! to our own client transactions).
 
 use super::b2bua::{B2bua, Effect};
 use super::{Counters, Shared, register};
 use crate::message::{Method, Request, Response, SipMessage, reason_phrase};
+use crate::protection::RateLimiter;
 use crate::registrar::answer_options;
 use crate::transaction::{
     LayerAction, Role, TimerConfig, TransactionKey, TransactionLayer, TuEvent,
@@ -22,7 +30,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 /// How a server transaction's responses go back.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +49,25 @@ struct Driver {
     routes: HashMap<TransactionKey, Route>,
     answers: mpsc::UnboundedSender<(TransactionKey, Response)>,
     b2bua: B2bua,
+    /// Per-source request-rate limit; `None` when disabled.
+    rate_limiter: Option<RateLimiter>,
+    /// The purge in progress, if any (a slow store never gets a second one
+    /// stacked on top).
+    purge: Option<JoinHandle<()>>,
+}
+
+/// The driver's settings, taken from the
+/// [`ServiceConfig`](super::ServiceConfig).
+pub(crate) struct Options {
+    /// Transaction timers.
+    pub(crate) timers: TimerConfig,
+    /// How long a call may ring.
+    pub(crate) ring_timeout: Duration,
+    /// The (validated) per-source rate limiter, `None` for no limit.
+    pub(crate) rate_limiter: Option<RateLimiter>,
+    /// Period of [`Registrar::purge`](crate::registrar::Registrar::purge)
+    /// calls; `None` or zero for none.
+    pub(crate) purge_interval: Option<Duration>,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -48,9 +76,19 @@ pub(crate) async fn run(
     transports: TransportHandle,
     mut incoming: mpsc::Receiver<Incoming>,
     mut stop: watch::Receiver<bool>,
-    timers: TimerConfig,
-    ring_timeout: Duration,
+    options: Options,
 ) {
+    let Options {
+        timers,
+        ring_timeout,
+        rate_limiter,
+        purge_interval,
+    } = options;
+    let mut purge_timer = purge_interval.filter(|p| !p.is_zero()).map(|period| {
+        let mut timer = tokio::time::interval_at(Instant::now() + period, period);
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        timer
+    });
     let (answers, mut answered) = mpsc::unbounded_channel();
     let b2bua = B2bua::new(
         shared.clone(),
@@ -66,6 +104,8 @@ pub(crate) async fn run(
         routes: HashMap::new(),
         answers,
         b2bua,
+        rate_limiter,
+        purge: None,
     };
     loop {
         let deadline = match (driver.layer.next_deadline(), driver.b2bua.next_deadline()) {
@@ -91,6 +131,7 @@ pub(crate) async fn run(
                     Err(e) => tracing::debug!(?key, error = %e, "response not sent"),
                 }
             }
+            _ = tick(purge_timer.as_mut()) => driver.start_purge(),
             _ = sleep_until(deadline) => {
                 let now = driver.now();
                 let actions = driver.layer.poll_timers(now);
@@ -100,7 +141,20 @@ pub(crate) async fn run(
             }
         }
     }
+    if let Some(purge) = driver.purge.take() {
+        purge.abort();
+    }
     tracing::debug!("SIP service driver stopped");
+}
+
+/// The next tick of `timer`, or never without one.
+async fn tick(timer: Option<&mut Interval>) {
+    match timer {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Sleep until `deadline`, or forever without one.
@@ -130,6 +184,14 @@ impl Driver {
             tracing::debug!(source = %incoming.source, "request from banned source dropped");
             return;
         }
+        if let SipMessage::Request(_) = &incoming.message
+            && let Some(limiter) = &mut self.rate_limiter
+            && !limiter.check(incoming.source.ip(), std::time::Instant::now())
+        {
+            Counters::bump(&self.shared.counters.rate_limited);
+            tracing::debug!(source = %incoming.source, "request over the source's rate limit dropped");
+            return;
+        }
         let route = Route {
             transport: incoming.transport,
             connection: incoming.connection,
@@ -137,6 +199,26 @@ impl Driver {
         let now = self.now();
         let actions = self.layer.handle_incoming(incoming.message, now);
         self.execute(actions, Some((route, incoming.source))).await;
+    }
+
+    /// Purge lapsed registrations in a task of its own (the store may be
+    /// slow), unless the previous purge is still running.
+    fn start_purge(&mut self) {
+        if self.purge.as_ref().is_some_and(|p| !p.is_finished()) {
+            tracing::debug!("previous registration purge still running");
+            return;
+        }
+        let shared = self.shared.clone();
+        self.purge = Some(tokio::spawn(async move {
+            let removed = shared.registrar.purge(SystemTime::now()).await;
+            if removed > 0 {
+                shared
+                    .counters
+                    .purged
+                    .fetch_add(removed as u64, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(removed, "lapsed registrations purged");
+            }
+        }));
     }
 
     /// Carry out `actions` in order. `origin` is the route and source of

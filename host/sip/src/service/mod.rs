@@ -24,6 +24,13 @@
 //! - Any other method: `501 Not Implemented`.
 //! - Requests from a banned source are dropped before they create a
 //!   transaction (no feedback, no amplification); see [`BanList`].
+//! - Requests from a source over its token bucket
+//!   ([`ServiceConfig::rate_limit`]) are dropped the same way.
+//! - A REGISTER or INVITE authenticated as a user whose ACL
+//!   ([`ServiceConfig::acls`]) does not allow the source address gets the
+//!   same 403 as a wrong password.
+//! - Every [`ServiceConfig::purge_interval`] the driver purges lapsed
+//!   bindings ([`Registrar::purge`]) from memory and the store.
 //!
 //! Time: the authenticator and the registrar use `SystemTime::now()`; the
 //! transaction layer counts from a tokio `Instant` taken at start.
@@ -34,13 +41,16 @@ pub mod register;
 #[cfg(test)]
 mod tests;
 
-use crate::auth::{AuthConfig, Authenticator, BanList, CredentialStore};
+use crate::auth::{AuthConfig, Authenticated, Authenticator, BanList, CredentialStore};
+use crate::message::Request;
+use crate::protection::{Acl, RateLimitConfig, RateLimiter};
 use crate::registrar::{Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore};
 use crate::transaction::TimerConfig;
 use crate::transport::{
     TransportConfig, TransportError, TransportHandle, TransportKind, Transports,
 };
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,6 +84,21 @@ pub struct ServiceConfig {
     /// How long a call may ring before the B leg is CANCELled and the
     /// caller gets 480 (default 30 s).
     pub ring_timeout: Duration,
+    /// Per-source request-rate limit applied before a transaction is
+    /// created (responses are never limited); `None` for no limit. The
+    /// default is `Some(RateLimitConfig::default())`. An invalid
+    /// configuration makes [`start`] fail with an `InvalidInput` error.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Source-address ACLs per digest user (extension). A REGISTER or
+    /// INVITE authenticated as a user listed here from an address the ACL
+    /// does not allow gets 403. Users absent from the map, and empty ACLs,
+    /// are unrestricted; the default map is empty.
+    pub acls: HashMap<String, Acl>,
+    /// How often the driver purges lapsed bindings from memory and the
+    /// store ([`Registrar::purge`]); `None` never purges (bindings then
+    /// leave only when looked up or refreshed); a zero interval counts as
+    /// `None`. Default 60 s.
+    pub purge_interval: Option<Duration>,
 }
 
 impl ServiceConfig {
@@ -98,6 +123,9 @@ impl ServiceConfig {
             store: Arc::new(InMemoryStore::new()),
             timers: TimerConfig::default(),
             ring_timeout: Duration::from_secs(30),
+            rate_limit: Some(RateLimitConfig::default()),
+            acls: HashMap::new(),
+            purge_interval: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -110,6 +138,9 @@ impl std::fmt::Debug for ServiceConfig {
             .field("registrar", &self.registrar)
             .field("timers", &self.timers)
             .field("ring_timeout", &self.ring_timeout)
+            .field("rate_limit", &self.rate_limit)
+            .field("acls", &self.acls)
+            .field("purge_interval", &self.purge_interval)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +161,13 @@ pub struct ServiceStats {
     pub registered: u64,
     /// Requests dropped because their source is banned.
     pub banned_dropped: u64,
+    /// Requests dropped because their source exceeded its rate limit.
+    pub rate_limited: u64,
+    /// REGISTERs and INVITEs refused with 403 because the authenticated
+    /// user's ACL does not allow the source (also counted in `forbidden`).
+    pub acl_denied: u64,
+    /// Lapsed bindings removed from the store by periodic purges.
+    pub purged: u64,
     /// Responses the transport failed to send.
     pub send_errors: u64,
 }
@@ -143,6 +181,9 @@ pub(crate) struct Counters {
     pub(crate) authenticated: AtomicU64,
     pub(crate) registered: AtomicU64,
     pub(crate) banned_dropped: AtomicU64,
+    pub(crate) rate_limited: AtomicU64,
+    pub(crate) acl_denied: AtomicU64,
+    pub(crate) purged: AtomicU64,
     pub(crate) send_errors: AtomicU64,
 }
 
@@ -160,6 +201,9 @@ impl Counters {
             authenticated: get(&self.authenticated),
             registered: get(&self.registered),
             banned_dropped: get(&self.banned_dropped),
+            rate_limited: get(&self.rate_limited),
+            acl_denied: get(&self.acl_denied),
+            purged: get(&self.purged),
             send_errors: get(&self.send_errors),
         }
     }
@@ -175,6 +219,35 @@ pub(crate) struct Shared {
     pub(crate) calls: Mutex<Vec<CallRecord>>,
     /// Calls started and not yet ended.
     pub(crate) live_calls: AtomicU64,
+    /// Source-address ACLs per digest user.
+    pub(crate) acls: HashMap<String, Acl>,
+}
+
+impl Shared {
+    /// Whether `user`'s ACL allows requests from `source` (true when the
+    /// user has no ACL or an empty one).
+    pub(crate) fn acl_allows(&self, user: &str, source: IpAddr) -> bool {
+        self.acls.get(user).is_none_or(|acl| acl.allows(source))
+    }
+
+    /// Enforce the ACL of an authenticated user: `None` when `source` is
+    /// allowed, else the 403 to send (identical to a wrong password's, so
+    /// an attacker learns nothing about the password), counted in
+    /// `forbidden` and `acl_denied`.
+    pub(crate) fn acl_refusal(
+        &self,
+        req: &Request,
+        authenticated: &Authenticated,
+        source: IpAddr,
+    ) -> Option<crate::message::Response> {
+        if self.acl_allows(&authenticated.user, source) {
+            return None;
+        }
+        tracing::info!(%source, user = %authenticated.user, method = ?req.method, "source not allowed by the user's ACL");
+        Counters::bump(&self.counters.forbidden);
+        Counters::bump(&self.counters.acl_denied);
+        Some(self.authenticator.forbidden(req))
+    }
 }
 
 /// A running service: addresses, look-ups for tests and shutdown.
@@ -208,10 +281,18 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         counters: Counters::default(),
         calls: Mutex::new(Vec::new()),
         live_calls: AtomicU64::new(0),
+        acls: config.acls.clone(),
     });
     if let Err(e) = shared.registrar.load(SystemTime::now()).await {
         tracing::warn!(error = %e, "could not load stored registrations");
     }
+    let rate_limiter = config
+        .rate_limit
+        .map(RateLimiter::new)
+        .transpose()
+        .map_err(|e| {
+            TransportError::from(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        })?;
     let (transports, incoming) = Transports::start(config.transport).await?;
     let (stop, stopped) = watch::channel(false);
     let driver = tokio::spawn(driver::run(
@@ -219,8 +300,12 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         transports.clone(),
         incoming,
         stopped,
-        config.timers,
-        config.ring_timeout,
+        driver::Options {
+            timers: config.timers,
+            ring_timeout: config.ring_timeout,
+            rate_limiter,
+            purge_interval: config.purge_interval,
+        },
     ));
     Ok(ServiceHandle {
         shared,

@@ -7,6 +7,7 @@
 //! phone registering to `sip:1001@pbx.test:5070` is found under
 //! `sip:1001@pbx.test`). The authenticated digest user must equal the To
 //! user (step 4): nobody registers contacts for somebody else's account.
+//! Then the user's source-address ACL, if any, must allow the source.
 
 use super::{Counters, Shared};
 use crate::auth::Rejection;
@@ -76,6 +77,9 @@ pub(crate) async fn handle(shared: &Shared, req: &Request, source: SocketAddr) -
         tracing::info!(%source, %aor, user = %authenticated.user, "REGISTER for a foreign AOR");
         Counters::bump(&counters.forbidden);
         return shared.authenticator.forbidden(req);
+    }
+    if let Some(refusal) = shared.acl_refusal(req, &authenticated, source.ip()) {
+        return refusal;
     }
     Counters::bump(&counters.authenticated);
     let response = shared.registrar.handle(req, &aor, source, now).await;
