@@ -3,12 +3,16 @@
 //! - [`register`]: a REGISTER storm with digest authentication (401, then
 //!   REGISTER with `Authorization`, then 200) over several UDP sockets,
 //!   paced or as fast as a concurrency cap allows.
+//! - [`calls`]: basic calls through the PBX's B2BUA (INVITE, 407,
+//!   INVITE with `Proxy-Authorization`, 180/200, ACK, BYE) to callees this
+//!   tool registers and answers itself.
 //! - [`serve`]: the `pbx-sip` service alone, with generated accounts, so a
 //!   benchmark can run server and client as two processes and attribute
 //!   CPU time to the server.
 //! - [`proc_stats`]: CPU time and RSS of a process from `/proc`.
 //! - [`report`]: percentiles and the text report.
 
+pub mod calls;
 pub mod proc_stats;
 pub mod register;
 pub mod report;

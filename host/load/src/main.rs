@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
+use pbx_load::calls::{self, CallsConfig};
 use pbx_load::proc_stats::{self, Pid};
 use pbx_load::register::{self, AlgorithmChoice, RegisterConfig};
 use pbx_load::report::{self, PbxUsage};
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// REGISTER storm with digest authentication.
     Register(RegisterArgs),
+    /// Basic calls through the B2BUA: half the users are callees answered
+    /// by this tool, the other half call them.
+    Calls(CallsArgs),
     /// Run only the SIP service with generated accounts (the server side of
     /// a two-process benchmark).
     Serve(ServeArgs),
@@ -88,6 +92,40 @@ struct RegisterArgs {
     #[arg(long)]
     pbx_pid: Option<u32>,
     /// Exit with status 1 when failed/attempted exceeds this.
+    #[arg(long, default_value_t = 0.01)]
+    max_failure_ratio: f64,
+}
+
+#[derive(Args)]
+struct CallsArgs {
+    #[command(flatten)]
+    accounts: AccountArgs,
+    /// The PBX's UDP address (ignored with --spawn-pbx).
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    target: SocketAddr,
+    /// Calls started per second (`50` or `50/s`).
+    #[arg(long, default_value = "50")]
+    rate: String,
+    /// Seconds to keep starting calls.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Milliseconds between the caller's ACK and its BYE.
+    #[arg(long, default_value_t = 0)]
+    hold_ms: u64,
+    /// Most calls in flight at once.
+    #[arg(long, default_value_t = 2000)]
+    concurrency: usize,
+    /// Number of caller UDP sockets (and as many callee UAS sockets).
+    #[arg(long, default_value_t = 4)]
+    sources: usize,
+    /// Start the SIP service in this process on 127.0.0.1:0 and aim at it
+    /// (CPU figures then include the load generator).
+    #[arg(long, conflicts_with = "pbx_pid")]
+    spawn_pbx: bool,
+    /// PID of the PBX process, to report its CPU time and RSS.
+    #[arg(long)]
+    pbx_pid: Option<u32>,
+    /// Exit with status 1 when failed/attempted calls exceed this.
     #[arg(long, default_value_t = 0.01)]
     max_failure_ratio: f64,
 }
@@ -195,6 +233,86 @@ async fn register(args: RegisterArgs) -> Result<bool> {
     Ok(true)
 }
 
+fn watched(pbx_pid: Option<u32>, spawn_pbx: bool) -> Option<(Pid, String)> {
+    match (pbx_pid, spawn_pbx) {
+        (Some(pid), _) => Some((Pid::Other(pid), format!("pid {pid}"))),
+        (None, true) => Some((
+            Pid::OwnProcess,
+            "in-process service; CPU and RSS INCLUDE the load generator".to_string(),
+        )),
+        (None, false) => None,
+    }
+}
+
+async fn calls(args: CallsArgs) -> Result<bool> {
+    let accounts = args.accounts.accounts();
+    let service = if args.spawn_pbx {
+        Some(start_service(&accounts, "127.0.0.1:0".parse()?).await?)
+    } else {
+        None
+    };
+    let target = match &service {
+        Some(s) => s.udp_addr().expect("a UDP address"),
+        None => args.target,
+    };
+    let Some(rate) = parse_rate(&args.rate)? else {
+        bail!("calls need a numeric --rate");
+    };
+    let config = CallsConfig {
+        target,
+        users: accounts.users,
+        first_user: accounts.first_user,
+        password: accounts.password,
+        realm: accounts.realm,
+        rate,
+        duration: Duration::from_secs_f64(args.duration),
+        hold: Duration::from_millis(args.hold_ms),
+        concurrency: args.concurrency,
+        sources: args.sources,
+    };
+    let watched = watched(args.pbx_pid, args.spawn_pbx);
+    eprintln!(
+        "pbx-load: calls against {target}: {} users ({} callees), rate {rate}/s, {} s, hold {} ms",
+        config.users,
+        config.users / 2,
+        args.duration,
+        args.hold_ms
+    );
+    // The CPU window starts after the callees are registered.
+    let result = calls::run_with(config, || match &watched {
+        Some((pid, _)) => proc_stats::sample(*pid).map(Some),
+        None => Ok(None),
+    })
+    .await?;
+    let (result, before) = result;
+    let usage = match (watched, before) {
+        (Some((pid, label)), Some(before)) => Some(PbxUsage {
+            label,
+            before,
+            after: proc_stats::sample(pid)?,
+        }),
+        _ => None,
+    };
+    print!("{}", calls::render(&result, usage.as_ref()));
+    if let Some(s) = service {
+        println!(
+            "service: live calls {}, call records {}",
+            s.live_calls(),
+            s.calls().len()
+        );
+        s.shutdown().await;
+    }
+    let failure_ratio = result.failure_ratio();
+    if failure_ratio > args.max_failure_ratio {
+        eprintln!(
+            "pbx-load: failure ratio {failure_ratio:.4} exceeds --max-failure-ratio {}",
+            args.max_failure_ratio
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 async fn serve(args: ServeArgs) -> Result<bool> {
     let service = start_service(&args.accounts.accounts(), args.bind).await?;
     println!(
@@ -224,6 +342,7 @@ async fn serve(args: ServeArgs) -> Result<bool> {
 async fn main() -> Result<()> {
     let ok = match Cli::parse().command {
         Command::Register(args) => register(args).await?,
+        Command::Calls(args) => calls(args).await?,
         Command::Serve(args) => serve(args).await?,
     };
     if !ok {

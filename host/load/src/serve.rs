@@ -21,6 +21,8 @@ pub struct Accounts {
 
 /// Start the service on `bind` (UDP and TCP) with `accounts`, default
 /// authentication (SHA-256 and MD5 offered) and an in-memory registrar.
+/// The per-source rate limit is off: every load comes from one address,
+/// which the default limit (20 requests/s) would throttle.
 /// Must be called within a tokio runtime.
 pub async fn start_service(accounts: &Accounts, bind: SocketAddr) -> Result<ServiceHandle> {
     let mut creds = InMemoryCredentials::new();
