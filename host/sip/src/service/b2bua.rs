@@ -164,6 +164,9 @@ struct Call {
     ring_deadline: Option<Duration>,
     ended_at: Option<Duration>,
     two_xx: Vec<(Leg, TwoXxRetransmitter)>,
+    /// Every dialog id this call put in `B2bua::by_dialog`, so dropping the
+    /// call removes exactly those entries instead of scanning the map.
+    dialog_ids: Vec<DialogId>,
 }
 
 impl Call {
@@ -203,8 +206,35 @@ pub(crate) struct B2bua {
     by_a_invite: HashMap<TransactionKey, u64>,
     by_client: HashMap<TransactionKey, (u64, ClientRole)>,
     by_dialog: HashMap<DialogId, (u64, Leg)>,
+    /// A-leg INVITEs by (Call-ID, From tag, CSeq number): a retransmitted
+    /// INVITE that crosses our 2xx is found without scanning every call.
+    by_a_request: HashMap<RequestId, u64>,
     targets: HashMap<TransactionKey, Target>,
+    /// When `poll` last scanned the calls; see [`SCAN_EVERY`].
+    last_scan: Duration,
 }
+
+/// Identity of an A-leg INVITE for retransmission matching.
+type RequestId = (String, String, u32);
+
+fn request_id(req: &Request) -> Option<RequestId> {
+    let h = &req.headers;
+    Some((
+        h.call_id()?.to_string(),
+        h.from_tag()?.to_string(),
+        h.cseq()?.0,
+    ))
+}
+
+/// How often the call timers (ring timeout, 2xx retransmission, lingering
+/// ended calls) are scanned while calls exist. Scanning on a fixed tick
+/// instead of computing the exact next deadline after every message keeps
+/// the per-message cost independent of the number of calls; SIP's timers
+/// (T1 = 500 ms) tolerate 20 ms of lateness.
+const SCAN_EVERY: Duration = Duration::from_millis(20);
+
+/// Ended calls kept in the service's call log (between this and twice this).
+const CALL_LOG_KEEP: usize = 10_000;
 
 /// How long an ended call is kept to absorb late messages (64*T1).
 const LINGER: Duration = Duration::from_secs(32);
@@ -227,7 +257,9 @@ impl B2bua {
             by_a_invite: HashMap::new(),
             by_client: HashMap::new(),
             by_dialog: HashMap::new(),
+            by_a_request: HashMap::new(),
             targets: HashMap::new(),
+            last_scan: Duration::ZERO,
         }
     }
 
@@ -267,16 +299,7 @@ impl B2bua {
 
     /// The earliest time [`poll`](Self::poll) has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        self.calls
-            .values()
-            .flat_map(|c| {
-                let retransmits = c.two_xx.iter().filter_map(|(_, r)| r.next_deadline());
-                c.ring_deadline
-                    .into_iter()
-                    .chain(c.ended_at.map(|t| t + LINGER))
-                    .chain(retransmits)
-            })
-            .min()
+        (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY)
     }
 
     /// A new request for the B2BUA: an out-of-dialog INVITE or an
@@ -428,6 +451,7 @@ impl B2bua {
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
             two_xx: Vec::new(),
+            dialog_ids: Vec::new(),
         };
         for binding in &bindings {
             let transport = if binding.transport.eq_ignore_ascii_case("TCP") {
@@ -487,25 +511,22 @@ impl B2bua {
         }
         tracing::info!(%caller, %callee, forks = call.forks.len(), "call started");
         self.by_a_invite.insert(key.clone(), id);
+        if let Some(rid) = request_id(&call.a_invite) {
+            self.by_a_request.insert(rid, id);
+        }
         self.calls.insert(id, call);
         self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The 2xx already sent for a retransmission of an answered INVITE.
     fn crossed_2xx(&self, req: &Request) -> Option<Response> {
-        let h = &req.headers;
-        self.calls.values().find_map(|c| {
-            let a = &c.a_invite.headers;
-            let same =
-                a.call_id() == h.call_id() && a.from_tag() == h.from_tag() && a.cseq() == h.cseq();
-            if !same {
-                return None;
-            }
-            c.two_xx
-                .iter()
-                .find(|(leg, _)| *leg == Leg::A)
-                .map(|(_, r)| r.response().clone())
-        })
+        let id = self.by_a_request.get(&request_id(req)?)?;
+        self.calls
+            .get(id)?
+            .two_xx
+            .iter()
+            .find(|(leg, _)| *leg == Leg::A)
+            .map(|(_, r)| r.response().clone())
     }
 
     /// A CANCEL for the A-leg INVITE `invite` (server transaction `key`).
@@ -673,6 +694,7 @@ impl B2bua {
                 call.b_local = local;
                 call.answered = true;
                 call.ring_deadline = None;
+                call.dialog_ids.push(dialog_id.clone());
                 self.by_dialog.insert(dialog_id, (id, Leg::B));
                 let mut ok = call
                     .a_invite
@@ -684,6 +706,7 @@ impl B2bua {
                 copy_body(&resp, &mut ok);
                 match Dialog::uas(&call.a_invite, &ok, call.a_local.clone()) {
                     Ok(d) => {
+                        call.dialog_ids.push(d.id().clone());
                         self.by_dialog.insert(d.id().clone(), (id, Leg::A));
                         call.a_dialog = Some(d);
                     }
@@ -973,6 +996,7 @@ impl B2bua {
     /// Ring timeouts, 2xx retransmissions and forgetting ended calls.
     pub(crate) fn poll(&mut self, layer: &mut TransactionLayer, now: Duration) -> Vec<Effect> {
         let mut out = Vec::new();
+        self.last_scan = now;
         let ids: Vec<u64> = self.calls.keys().copied().collect();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else {
@@ -1049,18 +1073,27 @@ impl B2bua {
     }
 
     fn record(&self, record: CallRecord) {
-        self.shared
-            .calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record);
+        let mut calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());
+        // The log is for tests and a live view, not the call records (the
+        // store keeps those): keep the most recent ones, dropping the older
+        // half at once so the cost per call stays constant.
+        if calls.len() >= 2 * CALL_LOG_KEEP {
+            calls.drain(..CALL_LOG_KEEP);
+        }
+        calls.push(record);
     }
 
     fn drop_call(&mut self, id: u64) {
-        if self.calls.remove(&id).is_some() {
-            self.by_a_invite.retain(|_, c| *c != id);
+        if let Some(call) = self.calls.remove(&id) {
+            self.by_a_invite.remove(&call.a_key);
+            if let Some(rid) = request_id(&call.a_invite) {
+                self.by_a_request.remove(&rid);
+            }
+            for d in &call.dialog_ids {
+                self.by_dialog.remove(d);
+            }
+            // Live client transactions only: ended ones were forgotten.
             self.by_client.retain(|_, (c, _)| *c != id);
-            self.by_dialog.retain(|_, (c, _)| *c != id);
         }
     }
 }

@@ -341,7 +341,8 @@ impl ServiceHandle {
         self.shared.authenticator.bans()
     }
 
-    /// The calls that have ended (or were refused), oldest first.
+    /// The most recent calls that have ended (or were refused), oldest
+    /// first: at least the last 10,000.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.shared
             .calls
