@@ -23,6 +23,11 @@ const PASSWORD: &str = "s3cret";
 /// How long baresip gets to do what is expected of it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// The tests run one at a time: each starts several baresip processes on
+/// ports picked just before, and concurrent tests could race for them (and
+/// for the CPU baresip needs to come up within `PATIENCE`).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A throwaway directory, removed on drop.
 struct TempDir(PathBuf);
 
@@ -251,6 +256,7 @@ async fn ended_call(service: &ServiceHandle) -> Option<CallRecord> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_is_answered_then_caller_hangs_up() {
+    let _serial = SERIAL.lock().await;
     let started = Instant::now();
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
@@ -305,6 +311,7 @@ async fn call_is_answered_then_caller_hangs_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_to_unregistered_extension_gets_480() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut caller = Baresip::start(pbx, "1001", "manual").await;
@@ -327,6 +334,7 @@ async fn call_to_unregistered_extension_gets_480() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callee_rejects_and_caller_gets_the_rejection() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut callee = Baresip::start(pbx, "1002", "manual").await;
@@ -357,6 +365,7 @@ async fn callee_rejects_and_caller_gets_the_rejection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_cancels_before_answer() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut callee = Baresip::start(pbx, "1002", "manual").await;
@@ -387,6 +396,7 @@ async fn caller_cancels_before_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ring_timeout_cancels_and_answers_480() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(2)).await;
     let pbx = service.udp_addr().unwrap();
     let mut callee = Baresip::start(pbx, "1002", "manual").await;
@@ -414,6 +424,7 @@ async fn ring_timeout_cancels_and_answers_480() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hold_and_resume_are_relayed_then_callee_hangs_up() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut callee = Baresip::start(pbx, "1002", "auto").await;
@@ -465,6 +476,7 @@ async fn hold_and_resume_are_relayed_then_callee_hangs_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_to_unknown_extension_gets_404() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut caller = Baresip::start(pbx, "1001", "manual").await;
@@ -485,6 +497,7 @@ async fn call_to_unknown_extension_gets_404() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
+    let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
     let mut ringing = Baresip::start(pbx, "1002", "manual").await;
