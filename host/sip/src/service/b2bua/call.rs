@@ -1,0 +1,152 @@
+//! A call's state: its legs, forks and dialogs, and how it ended.
+
+use super::*;
+
+/// How a call ended, as recorded in the service's call log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Answered; the caller sent the BYE.
+    CallerHungUp,
+    /// Answered; the callee sent the BYE.
+    CalleeHungUp,
+    /// The caller CANCELled before an answer.
+    Cancelled,
+    /// Never answered: the caller got this final status (404 unknown
+    /// extension, 480 no binding or ring timeout, 486 busy, 603 declined,
+    /// or the best final of the forks).
+    Failed(u16),
+    /// Answered, but the caller never ACKed the 2xx (64*T1): both legs
+    /// were sent a BYE.
+    NoAck,
+}
+
+/// One ended call, as kept in [`ServiceHandle::calls`](super::ServiceHandle::calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The calling extension (authenticated digest user).
+    pub caller: String,
+    /// The called extension (Request-URI user).
+    pub callee: String,
+    /// How many B-leg INVITEs were sent (one per binding).
+    pub forks: usize,
+    /// Whether the callee answered (a 2xx on the B leg reached the caller).
+    pub answered: bool,
+    /// Whether the caller's ACK for our 2xx arrived (A leg confirmed).
+    pub caller_acked: bool,
+    /// re-INVITEs (hold, resume) relayed from one leg to the other and
+    /// answered with a 2xx.
+    pub reinvites: u32,
+    /// How it ended.
+    pub outcome: CallOutcome,
+}
+
+/// What the driver must do on behalf of the B2BUA, in order.
+// Transient queue items, each moved once: boxing would only add an
+// allocation per layer action.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Effect {
+    /// An action of the transaction layer.
+    Layer(LayerAction),
+    /// A request outside any transaction (ACK for a 2xx) to `Target`.
+    Send(SipMessage, Target),
+    /// A response outside any transaction (2xx retransmission), routed
+    /// like the responses of a request received on that transport and
+    /// connection.
+    Respond(Response, TransportKind, Option<ConnectionId>),
+}
+
+/// Which side of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Leg {
+    A,
+    B,
+}
+
+impl Leg {
+    pub(super) fn other(self) -> Leg {
+        match self {
+            Leg::A => Leg::B,
+            Leg::B => Leg::A,
+        }
+    }
+}
+
+/// What a client transaction of ours is for.
+#[derive(Debug, Clone)]
+pub(super) enum ClientRole {
+    /// The B-leg INVITE to fork number `usize`.
+    Fork(usize),
+    /// A re-INVITE relayed from server transaction `server` of leg `from`.
+    Relay {
+        server: TransactionKey,
+        request: Box<Request>,
+        from: Leg,
+    },
+    /// BYE, CANCEL: the answer does not matter.
+    Other,
+}
+
+/// One B-leg INVITE.
+#[derive(Debug)]
+pub(super) struct Fork {
+    pub(super) key: TransactionKey,
+    pub(super) invite: Request,
+    pub(super) target: Target,
+    pub(super) local: LocalEndpoint,
+    pub(super) final_response: Option<Response>,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(super) struct Call {
+    pub(super) caller: String,
+    pub(super) callee: String,
+    pub(super) a_key: TransactionKey,
+    pub(super) a_invite: Request,
+    pub(super) a_tag: String,
+    pub(super) a_target: Target,
+    pub(super) a_route: (TransportKind, Option<ConnectionId>),
+    pub(super) a_local: LocalEndpoint,
+    pub(super) a_dialog: Option<Dialog>,
+    pub(super) b_local: LocalEndpoint,
+    pub(super) b_dialogs: Dialogs,
+    pub(super) b_dialog: Option<DialogId>,
+    pub(super) b_target: Option<Target>,
+    pub(super) forks: Vec<Fork>,
+    pub(super) answered: bool,
+    pub(super) a_acked: bool,
+    pub(super) reinvites: u32,
+    pub(super) ring_deadline: Option<Duration>,
+    pub(super) ended_at: Option<Duration>,
+    pub(super) two_xx: Vec<(Leg, TwoXxRetransmitter)>,
+    /// Every dialog id this call put in `B2bua::by_dialog`, so dropping the
+    /// call removes exactly those entries instead of scanning the map.
+    pub(super) dialog_ids: Vec<DialogId>,
+}
+
+impl Call {
+    pub(super) fn dialog_mut(&mut self, leg: Leg) -> Option<&mut Dialog> {
+        match leg {
+            Leg::A => self.a_dialog.as_mut(),
+            Leg::B => {
+                let id = self.b_dialog.as_ref()?;
+                self.b_dialogs.get_mut(id)
+            }
+        }
+    }
+
+    pub(super) fn target(&self, leg: Leg) -> Option<Target> {
+        match leg {
+            Leg::A => Some(self.a_target),
+            Leg::B => self.b_target,
+        }
+    }
+
+    pub(super) fn local(&self, leg: Leg) -> &LocalEndpoint {
+        match leg {
+            Leg::A => &self.a_local,
+            Leg::B => &self.b_local,
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! Internal calls between registered extensions: a back-to-back user
+//! agent (B2BUA) owned by the driver.
+//!
+//! An INVITE from an extension (the *A leg*) is digest-authenticated with
+//! a 407 challenge, the caller must be the From user (and its ACL, if any,
+//! must allow the source address: else the same 403), and the Request-URI
+//! user is the callee: 404 when no such account exists, 480 when it has no
+//! live binding. Otherwise the B2BUA starts a *B leg*: a new INVITE (new
+//! Call-ID, From the caller with our tag, To the callee, our Contact and
+//! Via, the A leg's body unchanged) to every binding's contact, sent to
+//! the address and transport the binding's REGISTER came from (NAT). The
+//! first 2xx wins: it is ACKed, the other forks are CANCELled, and the A
+//! leg gets a 200 with the B leg's body and our Contact, retransmitted
+//! until the caller's ACK ([`TwoXxRetransmitter`]). 180/183 are relayed to
+//! the A leg with their body. When every fork fails the caller gets the
+//! best final (6xx, else 486, else the lowest status: a simplified RFC 3261
+//! 16.7). A ring timeout CANCELs the B leg and answers 480; a CANCEL from
+//! the caller gets 200, the INVITE 487, and the B leg a CANCEL.
+//!
+//! Once connected, a BYE from either side is answered 200 and a BYE is sent
+//! on the other leg; a re-INVITE (hold, resume) is relayed as an in-dialog
+//! re-INVITE on the other leg with its body, and the final answer relayed
+//! back (the B2BUA ACKs the leg it sent the re-INVITE on itself and
+//! retransmits its own 2xx until ACKed).
+//!
+//! Limits: SDP passes through untouched (no media anchoring); a 2xx from a
+//! fork that arrives after its transaction ended and after the call is
+//! forgotten (32 s after the end) is not ACKed; offers in ACK are not
+//! relayed; in-dialog methods other than BYE and INVITE get 501.
+
+use super::register::address_of_record;
+use super::{Counters, Shared};
+use crate::auth::{Algorithm, Rejection};
+use crate::dialog::{
+    Dialog, DialogId, Dialogs, LocalEndpoint, UacOutcome, cancel_for, new_tag, no_dialog,
+};
+use crate::message::{Method, Request, Response, SipMessage, reason_phrase};
+use crate::transaction::key::new_branch;
+use crate::transaction::{
+    LayerAction, TransactionKey, TransactionLayer, TuEvent, TwoXxEvent, TwoXxRetransmitter,
+};
+use crate::transport::{ConnectionId, Target, TransportKind};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+mod call;
+mod forks;
+mod in_dialog;
+mod setup;
+mod timers;
+
+pub(crate) use call::Effect;
+use call::*;
+pub use call::{CallOutcome, CallRecord};
+
+/// The B2BUA: every live call and the indexes to find them.
+pub(crate) struct B2bua {
+    shared: Arc<Shared>,
+    udp: Option<SocketAddr>,
+    tcp: Option<SocketAddr>,
+    ring_timeout: Duration,
+    next_id: u64,
+    calls: HashMap<u64, Call>,
+    by_a_invite: HashMap<TransactionKey, u64>,
+    by_client: HashMap<TransactionKey, (u64, ClientRole)>,
+    by_dialog: HashMap<DialogId, (u64, Leg)>,
+    /// A-leg INVITEs by (Call-ID, From tag, CSeq number): a retransmitted
+    /// INVITE that crosses our 2xx is found without scanning every call.
+    by_a_request: HashMap<RequestId, u64>,
+    targets: HashMap<TransactionKey, Target>,
+    /// When `poll` last scanned the calls; see [`SCAN_EVERY`].
+    last_scan: Duration,
+}
+
+/// Identity of an A-leg INVITE for retransmission matching.
+type RequestId = (String, String, u32);
+
+fn request_id(req: &Request) -> Option<RequestId> {
+    let h = &req.headers;
+    Some((
+        h.call_id()?.to_string(),
+        h.from_tag()?.to_string(),
+        h.cseq()?.0,
+    ))
+}
+
+/// How often the call timers (ring timeout, 2xx retransmission, lingering
+/// ended calls) are scanned while calls exist. Scanning on a fixed tick
+/// instead of computing the exact next deadline after every message keeps
+/// the per-message cost independent of the number of calls; SIP's timers
+/// (T1 = 500 ms) tolerate 20 ms of lateness.
+const SCAN_EVERY: Duration = Duration::from_millis(20);
+
+/// Ended calls kept in the service's call log (between this and twice this).
+const CALL_LOG_KEEP: usize = 10_000;
+
+/// How long an ended call is kept to absorb late messages (64*T1).
+const LINGER: Duration = Duration::from_secs(32);
+
+impl B2bua {
+    /// A B2BUA reachable at the service's first UDP and TCP addresses.
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        udp: Option<SocketAddr>,
+        tcp: Option<SocketAddr>,
+        ring_timeout: Duration,
+    ) -> Self {
+        B2bua {
+            shared,
+            udp,
+            tcp,
+            ring_timeout,
+            next_id: 1,
+            calls: HashMap::new(),
+            by_a_invite: HashMap::new(),
+            by_client: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_a_request: HashMap::new(),
+            targets: HashMap::new(),
+            last_scan: Duration::ZERO,
+        }
+    }
+
+    /// Where a client transaction of ours sends its requests.
+    pub(crate) fn target(&self, key: &TransactionKey) -> Option<Target> {
+        self.targets.get(key).copied()
+    }
+
+    /// Whether `invite` is the A leg of a call (its CANCEL is ours).
+    pub(crate) fn owns_invite(&self, invite: &TransactionKey) -> bool {
+        self.by_a_invite.contains_key(invite)
+    }
+
+    /// A transaction ended: forget its target.
+    pub(crate) fn forget(&mut self, key: &TransactionKey) {
+        self.targets.remove(key);
+        self.by_client.remove(key);
+        self.by_a_invite.remove(key);
+    }
+
+    fn local(&self, transport: TransportKind) -> LocalEndpoint {
+        let addr = match transport {
+            TransportKind::Tcp => self.tcp.or(self.udp),
+            TransportKind::Udp => self.udp.or(self.tcp),
+        }
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+        let param = match transport {
+            TransportKind::Tcp => ";transport=tcp",
+            TransportKind::Udp => "",
+        };
+        LocalEndpoint {
+            contact: format!("sip:pbx@{addr}{param}"),
+            transport: transport.as_str().to_ascii_uppercase(),
+            sent_by: addr.to_string(),
+        }
+    }
+
+    /// The earliest time [`poll`](Self::poll) has something to do.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY)
+    }
+
+    /// A new request for the B2BUA: an out-of-dialog INVITE or an
+    /// in-dialog request (To tag).
+    pub(crate) fn on_request(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        key: &TransactionKey,
+        req: Request,
+        source: SocketAddr,
+        route: (TransportKind, Option<ConnectionId>),
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if req.headers.to_tag().is_some() {
+            self.in_dialog(layer, now, key, req, &mut out);
+        } else if req.method == Method::Invite {
+            self.new_call(layer, now, key, req, source, route, &mut out);
+        } else {
+            respond(
+                layer,
+                now,
+                key,
+                req.response(501, reason_phrase(501), None),
+                &mut out,
+            );
+        }
+        out
+    }
+
+    /// The 2xx already sent for a retransmission of an answered INVITE.
+    fn crossed_2xx(&self, req: &Request) -> Option<Response> {
+        let id = self.by_a_request.get(&request_id(req)?)?;
+        self.calls
+            .get(id)?
+            .two_xx
+            .iter()
+            .find(|(leg, _)| *leg == Leg::A)
+            .map(|(_, r)| r.response().clone())
+    }
+
+    /// Start a client transaction for `request` to `target`.
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        id: u64,
+        request: Request,
+        target: Target,
+        role: ClientRole,
+        out: &mut Vec<Effect>,
+    ) -> Option<TransactionKey> {
+        match layer.start_client(request, now) {
+            Ok((key, actions)) => {
+                self.targets.insert(key.clone(), target);
+                self.by_client.insert(key.clone(), (id, role));
+                out.extend(actions.into_iter().map(Effect::Layer));
+                Some(key)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "request not sent");
+                None
+            }
+        }
+    }
+    /// Record the end of call `id` (once).
+    fn end(&mut self, id: u64, now: Duration, outcome: CallOutcome) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return;
+        };
+        if call.ended_at.is_some() {
+            return;
+        }
+        call.ended_at = Some(now);
+        call.ring_deadline = None;
+        tracing::info!(caller = %call.caller, callee = %call.callee, ?outcome, "call ended");
+        let record = CallRecord {
+            caller: call.caller.clone(),
+            callee: call.callee.clone(),
+            forks: call.forks.len(),
+            answered: call.answered,
+            caller_acked: call.a_acked,
+            reinvites: call.reinvites,
+            outcome,
+        };
+        self.record(record);
+        self.shared.live_calls.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn record(&self, record: CallRecord) {
+        let mut calls = self.shared.calls.lock().unwrap_or_else(|e| e.into_inner());
+        // The log is for tests and a live view, not the call records (the
+        // store keeps those): keep the most recent ones, dropping the older
+        // half at once so the cost per call stays constant.
+        if calls.len() >= 2 * CALL_LOG_KEEP {
+            calls.drain(..CALL_LOG_KEEP);
+        }
+        calls.push(record);
+    }
+
+    fn drop_call(&mut self, id: u64) {
+        if let Some(call) = self.calls.remove(&id) {
+            self.by_a_invite.remove(&call.a_key);
+            if let Some(rid) = request_id(&call.a_invite) {
+                self.by_a_request.remove(&rid);
+            }
+            for d in &call.dialog_ids {
+                self.by_dialog.remove(d);
+            }
+            // Live client transactions only: ended ones were forgotten.
+            self.by_client.retain(|_, (c, _)| *c != id);
+        }
+    }
+}
+
+/// The route of `leg`'s responses.
+fn call_route(
+    a_route: (TransportKind, Option<ConnectionId>),
+    b_target: Option<Target>,
+    leg: Leg,
+) -> (TransportKind, Option<ConnectionId>) {
+    match leg {
+        Leg::A => a_route,
+        Leg::B => (b_target.map_or(TransportKind::Udp, |t| t.transport), None),
+    }
+}
+
+/// Answer server transaction `key`, queueing the layer's actions.
+fn respond(
+    layer: &mut TransactionLayer,
+    now: Duration,
+    key: &TransactionKey,
+    response: Response,
+    out: &mut Vec<Effect>,
+) {
+    match layer.respond(key, response, now) {
+        Ok(actions) => out.extend(actions.into_iter().map(Effect::Layer)),
+        Err(e) => tracing::debug!(?key, error = %e, "response refused by the transaction layer"),
+    }
+}
+
+/// Copy body and Content-Type of `from` into `to`.
+fn copy_body(from: &Response, to: &mut Response) {
+    if !from.body.is_empty() {
+        if let Some(ct) = from.headers.get("Content-Type") {
+            to.headers.push("Content-Type", ct);
+        }
+        to.body = from.body.clone();
+    }
+}
+
+/// A From/To value without its `tag` parameter.
+fn without_tag(value: &str) -> String {
+    let lower = value.to_ascii_lowercase();
+    let Some(start) = lower.find(";tag=") else {
+        return value.trim().to_string();
+    };
+    let rest = &value[start + 1..];
+    let end = rest.find(';').map_or(value.len(), |e| start + 1 + e);
+    format!("{}{}", &value[..start], &value[end..])
+        .trim()
+        .to_string()
+}
+
+/// The final response the caller gets when every fork failed (RFC 3261
+/// 16.7 simplified): the lowest 6xx, else a 486, else the lowest status.
+fn best_final<'a>(finals: &[&'a Response]) -> &'a Response {
+    let lowest = |range: std::ops::Range<u16>| {
+        finals
+            .iter()
+            .copied()
+            .filter(|r| range.contains(&r.status))
+            .min_by_key(|r| r.status)
+    };
+    lowest(600..700)
+        .or_else(|| finals.iter().copied().find(|r| r.status == 486))
+        .or_else(|| lowest(300..700))
+        .unwrap_or(finals[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16) -> Response {
+        Request::new(Method::Invite, "sip:x@y").response(status, "", None)
+    }
+
+    #[test]
+    fn best_final_prefers_6xx_then_486_then_lowest() {
+        let (a, b, c, d) = (resp(486), resp(603), resp(404), resp(480));
+        assert_eq!(best_final(&[&a, &b, &c]).status, 603);
+        assert_eq!(best_final(&[&c, &a, &d]).status, 486);
+        assert_eq!(best_final(&[&d, &c]).status, 404);
+    }
+
+    #[test]
+    fn tag_is_stripped() {
+        assert_eq!(
+            without_tag("\"A\" <sip:1001@h>;tag=abc;x=1"),
+            "\"A\" <sip:1001@h>;x=1"
+        );
+        assert_eq!(without_tag("<sip:1001@h>;TAG=abc"), "<sip:1001@h>");
+        assert_eq!(without_tag("<sip:1001@h>"), "<sip:1001@h>");
+    }
+}

@@ -1,0 +1,193 @@
+//! A new call: checks on the A-leg INVITE and the start of the B leg.
+
+use super::*;
+
+impl B2bua {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_call(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        key: &TransactionKey,
+        req: Request,
+        source: SocketAddr,
+        route: (TransportKind, Option<ConnectionId>),
+        out: &mut Vec<Effect>,
+    ) {
+        let tag = new_tag();
+        // A retransmitted INVITE that crossed our 2xx: send the 2xx again.
+        if let Some(ok) = self.crossed_2xx(&req) {
+            respond(layer, now, key, ok, out);
+            return;
+        }
+        let counters = &self.shared.counters;
+        let authenticated = match self.shared.authenticator.authenticate(
+            &req,
+            source.ip(),
+            SystemTime::now(),
+            self.shared.credentials.as_ref(),
+        ) {
+            Ok(a) => a,
+            Err(rejection) => {
+                // `challenged` counts REGISTERs only; 403s count for all.
+                if !matches!(rejection, Rejection::Challenge(_)) {
+                    Counters::bump(&counters.forbidden);
+                }
+                respond(layer, now, key, rejection.response().clone(), out);
+                return;
+            }
+        };
+        let caller = req
+            .headers
+            .get("From")
+            .and_then(address_of_record)
+            .map(|(user, _)| user);
+        if caller.as_deref() != Some(authenticated.user.as_str()) {
+            Counters::bump(&counters.forbidden);
+            let refusal = self.shared.authenticator.forbidden(&req);
+            respond(layer, now, key, refusal, out);
+            return;
+        }
+        if let Some(refusal) = self.shared.acl_refusal(&req, &authenticated, source.ip()) {
+            respond(layer, now, key, refusal, out);
+            return;
+        }
+        let caller = authenticated.user;
+        let Some((callee, aor)) = address_of_record(&format!("<{}>", req.uri)) else {
+            respond(
+                layer,
+                now,
+                key,
+                req.response(404, reason_phrase(404), Some(&tag)),
+                out,
+            );
+            return;
+        };
+        let realm = &self.shared.authenticator.config().realm;
+        let exists = Algorithm::ALL
+            .iter()
+            .any(|&alg| self.shared.credentials.ha1(realm, &callee, alg).is_some());
+        let status = if !exists {
+            Some(404)
+        } else if callee == caller {
+            Some(486)
+        } else {
+            None
+        };
+        let bindings = self.shared.registrar.lookup(&aor, SystemTime::now());
+        let status = status.or(bindings.is_empty().then_some(480));
+        if let Some(status) = status {
+            tracing::info!(%caller, %callee, status, "call refused");
+            self.record(CallRecord {
+                caller,
+                callee,
+                forks: 0,
+                answered: false,
+                caller_acked: false,
+                reinvites: 0,
+                outcome: CallOutcome::Failed(status),
+            });
+            let response = req.response(status, reason_phrase(status), Some(&tag));
+            respond(layer, now, key, response, out);
+            return;
+        }
+
+        let id = self.next_id;
+        self.next_id += 1;
+        let call_id = format!("{}@pbx", new_tag());
+        let from_tag = new_tag();
+        let from = req.headers.get("From").unwrap_or_default();
+        let from = format!("{};tag={from_tag}", without_tag(from));
+        let a_target = Target {
+            transport: route.0,
+            addr: source,
+            connection: route.1,
+        };
+        let mut call = Call {
+            caller: caller.clone(),
+            callee: callee.clone(),
+            a_key: key.clone(),
+            a_invite: req.clone(),
+            a_tag: tag,
+            a_target,
+            a_route: route,
+            a_local: self.local(route.0),
+            a_dialog: None,
+            b_local: self.local(TransportKind::Udp),
+            b_dialogs: Dialogs::new(),
+            b_dialog: None,
+            b_target: None,
+            forks: Vec::new(),
+            answered: false,
+            a_acked: false,
+            reinvites: 0,
+            ring_deadline: Some(now + self.ring_timeout),
+            ended_at: None,
+            two_xx: Vec::new(),
+            dialog_ids: Vec::new(),
+        };
+        for binding in &bindings {
+            let transport = if binding.transport.eq_ignore_ascii_case("TCP") {
+                TransportKind::Tcp
+            } else {
+                TransportKind::Udp
+            };
+            let local = self.local(transport);
+            let mut invite = Request::new(Method::Invite, binding.contact.clone());
+            let h = &mut invite.headers;
+            h.push(
+                "Via",
+                &format!(
+                    "SIP/2.0/{} {};branch={};rport",
+                    local.transport,
+                    local.sent_by,
+                    new_branch()
+                ),
+            );
+            h.push("Max-Forwards", "70");
+            h.push("From", &from);
+            h.push("To", &format!("<{aor}>"));
+            h.push("Call-ID", &call_id);
+            h.push("CSeq", "1 INVITE");
+            h.push("Contact", &format!("<{}>", local.contact));
+            h.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
+            if let Some(ct) = req.headers.get("Content-Type") {
+                h.push("Content-Type", ct);
+            }
+            invite.body = req.body.clone();
+            let target = Target {
+                transport,
+                addr: binding.source,
+                connection: None,
+            };
+            match layer.start_client(invite.clone(), now) {
+                Ok((fork_key, actions)) => {
+                    self.targets.insert(fork_key.clone(), target);
+                    self.by_client
+                        .insert(fork_key.clone(), (id, ClientRole::Fork(call.forks.len())));
+                    call.forks.push(Fork {
+                        key: fork_key,
+                        invite,
+                        target,
+                        local,
+                        final_response: None,
+                    });
+                    out.extend(actions.into_iter().map(Effect::Layer));
+                }
+                Err(e) => tracing::warn!(error = %e, "B-leg INVITE not sent"),
+            }
+        }
+        if call.forks.is_empty() {
+            let response = req.response(500, reason_phrase(500), Some(&call.a_tag));
+            respond(layer, now, key, response, out);
+            return;
+        }
+        tracing::info!(%caller, %callee, forks = call.forks.len(), "call started");
+        self.by_a_invite.insert(key.clone(), id);
+        if let Some(rid) = request_id(&call.a_invite) {
+            self.by_a_request.insert(rid, id);
+        }
+        self.calls.insert(id, call);
+        self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,60 @@
+//! Ring timeouts, 2xx retransmissions and forgetting ended calls.
+
+use super::*;
+
+impl B2bua {
+    /// Ring timeouts, 2xx retransmissions and forgetting ended calls.
+    pub(crate) fn poll(&mut self, layer: &mut TransactionLayer, now: Duration) -> Vec<Effect> {
+        let mut out = Vec::new();
+        self.last_scan = now;
+        let ids: Vec<u64> = self.calls.keys().copied().collect();
+        for id in ids {
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
+            if call.ended_at.is_some_and(|t| now >= t + LINGER) {
+                self.drop_call(id);
+                continue;
+            }
+            if call.ring_deadline.is_some_and(|d| now >= d) {
+                call.ring_deadline = None;
+                tracing::info!(caller = %call.caller, callee = %call.callee, "ring timeout");
+                let response = call
+                    .a_invite
+                    .response(480, reason_phrase(480), Some(&call.a_tag));
+                let a_key = call.a_key.clone();
+                respond(layer, now, &a_key, response, &mut out);
+                self.cancel_forks(layer, now, id, &mut out);
+                self.end(id, now, CallOutcome::Failed(480));
+                continue;
+            }
+            let mut gave_up = false;
+            for (leg, r) in &mut call.two_xx {
+                match r.poll(now) {
+                    Some(TwoXxEvent::Retransmit(SipMessage::Response(resp))) => {
+                        let (kind, conn) = call_route(call.a_route, call.b_target, *leg);
+                        out.push(Effect::Respond(resp, kind, conn));
+                    }
+                    Some(TwoXxEvent::GaveUp) if *leg == Leg::A && !call.a_acked => gave_up = true,
+                    _ => {}
+                }
+            }
+            call.two_xx.retain(|(_, r)| !r.is_finished());
+            if gave_up && call.ended_at.is_none() {
+                let mut byes = Vec::new();
+                for leg in [Leg::A, Leg::B] {
+                    let target = call.target(leg);
+                    let bye = call.dialog_mut(leg).map(|d| d.bye(now));
+                    if let (Some(bye), Some(target)) = (bye, target) {
+                        byes.push((bye, target));
+                    }
+                }
+                for (bye, target) in byes {
+                    self.start(layer, now, id, bye, target, ClientRole::Other, &mut out);
+                }
+                self.end(id, now, CallOutcome::NoAck);
+            }
+        }
+        out
+    }
+}
