@@ -17,6 +17,7 @@
 //!   restart cannot get a whole office banned.
 
 pub mod ban;
+pub mod client;
 pub mod credentials;
 pub mod digest;
 pub mod nonce;

@@ -7,6 +7,7 @@
 
 pub mod health;
 pub mod pattern;
+pub mod registration;
 pub mod rewrite;
 pub mod selection;
 
