@@ -19,17 +19,25 @@
 //!   over the connection the request came on; outgoing requests reuse an
 //!   open connection to the same address (accepted or connected) and
 //!   connect when there is none.
+//! - **TLS** (RFC 3261 section 26, RFC 5630): a listener per
+//!   [`TransportConfig::tls_listen`] address with the certificate chain
+//!   and key of [`TransportConfig::tls`]; after the handshake a
+//!   connection runs exactly the TCP connection task (framing,
+//!   keep-alives, idle timeout, reuse) over the rustls stream. Outgoing
+//!   TLS connections verify the server's certificate against
+//!   [`TlsConfig::root_certificates`]. Via transport `TLS`.
 //! - On every incoming request the top Via gets `received`/`rport`
 //!   (RFC 3261 section 18.2.1, RFC 3581), see [`via`];
 //!   [`TransportHandle::send_response`] routes responses per RFC 3261
 //!   section 18.2.2.
 //!
-//! Not here (later work): TLS, WebSocket (RFC 7118), SCTP, switching to a
+//! Not here (later work): WebSocket (RFC 7118), SCTP, switching to a
 //! congestion-controlled transport for large UDP requests (RFC 3261
 //! section 18.1.1), and the sent-by check on received responses (section
 //! 18.1.2, left to the transaction layer).
 
 mod tcp;
+mod tls;
 mod udp;
 pub mod via;
 
@@ -42,6 +50,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+pub use tls::{PemSource, TlsConfig, transport_for_uri};
 pub use via::{ResponseTarget, response_target, stamp_received};
 
 /// Which transport a message came on or goes over.
@@ -51,20 +60,23 @@ pub enum TransportKind {
     Udp,
     /// TCP.
     Tcp,
+    /// TLS over TCP (RFC 3261 section 26).
+    Tls,
 }
 
 impl TransportKind {
-    /// The Via transport token ("UDP", "TCP").
+    /// The Via transport token ("UDP", "TCP", "TLS").
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::Udp => "UDP",
             TransportKind::Tcp => "TCP",
+            TransportKind::Tls => "TLS",
         }
     }
 
     /// Whether the transport is reliable (RFC 3261 section 18).
     pub fn is_reliable(self) -> bool {
-        matches!(self, TransportKind::Tcp)
+        matches!(self, TransportKind::Tcp | TransportKind::Tls)
     }
 }
 
@@ -113,6 +125,11 @@ pub struct TransportConfig {
     pub udp: Vec<SocketAddr>,
     /// TCP listen addresses.
     pub tcp: Vec<SocketAddr>,
+    /// TLS listen addresses (default none; needs
+    /// [`TlsConfig::certificate_chain`] and [`TlsConfig::private_key`]).
+    pub tls_listen: Vec<SocketAddr>,
+    /// Certificates and keys for TLS, listening and connecting.
+    pub tls: TlsConfig,
     /// A TCP connection with no traffic either way for this long is
     /// closed (default 5 minutes).
     pub idle_timeout: Duration,
@@ -130,6 +147,8 @@ impl Default for TransportConfig {
         TransportConfig {
             udp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
             tcp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
+            tls_listen: Vec::new(),
+            tls: TlsConfig::default(),
             idle_timeout: Duration::from_secs(300),
             max_message_size: crate::message::MAX_MESSAGE_BYTES,
             channel_capacity: 1024,
@@ -167,6 +186,9 @@ pub enum TransportError {
     /// The connection closed before the message could be queued.
     #[error("connection closed")]
     ConnectionClosed,
+    /// TLS configuration or handshake failure (names the file or peer).
+    #[error("tls: {0}")]
+    Tls(String),
     /// The transports were shut down.
     #[error("transports shut down")]
     Shutdown,
@@ -203,6 +225,8 @@ struct Shared {
     config: TransportConfig,
     udp: Vec<udp::UdpEndpoint>,
     tcp_local: Vec<SocketAddr>,
+    tls_local: Vec<SocketAddr>,
+    tls: tls::TlsState,
     connections: tcp::Connections,
     incoming: mpsc::Sender<Incoming>,
     counters: Counters,
@@ -240,10 +264,21 @@ impl Transports {
             .iter()
             .map(|l| l.local_addr())
             .collect::<Result<Vec<_>, _>>()?;
+        let tls = tls::TlsState::build(&config.tls, !config.tls_listen.is_empty())?;
+        let mut tls_listeners = Vec::new();
+        for addr in &config.tls_listen {
+            tls_listeners.push(tcp::bind(*addr).await?);
+        }
+        let tls_local = tls_listeners
+            .iter()
+            .map(|l| l.local_addr())
+            .collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(Shared {
             config,
             udp: udp_sockets,
             tcp_local,
+            tls_local,
+            tls,
             connections: tcp::Connections::default(),
             incoming: tx,
             counters: Counters::default(),
@@ -256,6 +291,10 @@ impl Transports {
         }
         for listener in listeners {
             let task = tokio::spawn(tcp::accept_loop(shared.clone(), listener));
+            shared.track(task.abort_handle());
+        }
+        for listener in tls_listeners {
+            let task = tokio::spawn(tls::accept_loop(shared.clone(), listener));
             shared.track(task.abort_handle());
         }
         Ok((TransportHandle { shared }, rx))
@@ -283,11 +322,12 @@ impl TransportHandle {
         match transport {
             TransportKind::Udp => self.shared.udp.iter().map(|u| u.local).collect(),
             TransportKind::Tcp => self.shared.tcp_local.clone(),
+            TransportKind::Tls => self.shared.tls_local.clone(),
         }
     }
 
     fn all_local_addrs(&self) -> Vec<(TransportKind, SocketAddr)> {
-        [TransportKind::Udp, TransportKind::Tcp]
+        [TransportKind::Udp, TransportKind::Tcp, TransportKind::Tls]
             .into_iter()
             .flat_map(|k| self.local_addrs(k).into_iter().map(move |a| (k, a)))
             .collect()
@@ -316,7 +356,26 @@ impl TransportHandle {
                 Ok(None)
             }
             TransportKind::Tcp => tcp::send(&self.shared, bytes, target).await.map(Some),
+            TransportKind::Tls => tls::send(&self.shared, bytes, target, None).await.map(Some),
         }
+    }
+
+    /// Send a message over TLS to `addr`, reusing an open TLS connection
+    /// to it, else connecting and verifying the server's certificate for
+    /// `server_name` (the host of a `sips:` URI; RFC 3261 section 26.2.2)
+    /// rather than for the IP address as [`send`](Self::send) does.
+    pub async fn send_tls_named(
+        &self,
+        message: &SipMessage,
+        addr: SocketAddr,
+        server_name: &str,
+    ) -> Result<ConnectionId, TransportError> {
+        let target = Target {
+            transport: TransportKind::Tls,
+            addr,
+            connection: None,
+        };
+        tls::send(&self.shared, message.to_bytes(), target, Some(server_name)).await
     }
 
     /// Send a response to a request received on `transport` (and
@@ -330,7 +389,7 @@ impl TransportHandle {
         connection: Option<ConnectionId>,
     ) -> Result<Option<ConnectionId>, TransportError> {
         let bytes = response.to_bytes();
-        if transport == TransportKind::Tcp
+        if transport.is_reliable()
             && let Some(id) = connection
             && tcp::send_on(&self.shared, id, bytes.clone()).await.is_ok()
         {
@@ -360,7 +419,7 @@ impl TransportHandle {
         }
     }
 
-    /// Whether a TCP connection is still open.
+    /// Whether a TCP or TLS connection is still open.
     pub fn is_open(&self, connection: ConnectionId) -> bool {
         self.shared.connections.contains(connection)
     }

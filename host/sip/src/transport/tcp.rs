@@ -1,5 +1,7 @@
 //! TCP: listeners, one task per connection, and the connection map used
-//! for responses and connection reuse.
+//! for responses and connection reuse. The connection task is generic
+//! over the byte stream, so TLS ([`super::tls`]) runs the same framing,
+//! keep-alive and idle handling over a rustls stream.
 
 use super::{
     ConnectionId, Incoming, Shared, Target, TransportError, TransportKind, bump, error_response,
@@ -12,7 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
@@ -23,7 +25,8 @@ const QUEUE: usize = 64;
 /// Read buffer growth step.
 const READ_CHUNK: usize = 8 * 1024;
 
-/// Open connections, by id and by peer address.
+/// Open connections (TCP and TLS), by id and by transport and peer
+/// address.
 #[derive(Default)]
 pub(super) struct Connections {
     inner: Mutex<ConnMap>,
@@ -32,7 +35,7 @@ pub(super) struct Connections {
 #[derive(Default)]
 struct ConnMap {
     by_id: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
-    by_addr: HashMap<SocketAddr, ConnectionId>,
+    by_addr: HashMap<(TransportKind, SocketAddr), ConnectionId>,
 }
 
 impl Connections {
@@ -40,10 +43,16 @@ impl Connections {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn insert(&self, id: ConnectionId, peer: SocketAddr, tx: mpsc::Sender<Vec<u8>>) {
+    fn insert(
+        &self,
+        id: ConnectionId,
+        kind: TransportKind,
+        peer: SocketAddr,
+        tx: mpsc::Sender<Vec<u8>>,
+    ) {
         let mut map = self.lock();
         map.by_id.insert(id, tx);
-        map.by_addr.insert(peer, id);
+        map.by_addr.insert((kind, peer), id);
     }
 
     fn remove(&self, id: ConnectionId) {
@@ -52,12 +61,12 @@ impl Connections {
         map.by_addr.retain(|_, v| *v != id);
     }
 
-    fn sender(&self, id: ConnectionId) -> Option<mpsc::Sender<Vec<u8>>> {
+    pub(super) fn sender(&self, id: ConnectionId) -> Option<mpsc::Sender<Vec<u8>>> {
         self.lock().by_id.get(&id).cloned()
     }
 
-    fn by_addr(&self, addr: SocketAddr) -> Option<ConnectionId> {
-        self.lock().by_addr.get(&addr).copied()
+    pub(super) fn by_addr(&self, kind: TransportKind, addr: SocketAddr) -> Option<ConnectionId> {
+        self.lock().by_addr.get(&(kind, addr)).copied()
     }
 
     pub(super) fn contains(&self, id: ConnectionId) -> bool {
@@ -102,12 +111,39 @@ fn start_connection(
 ) -> Result<ConnectionId, TransportError> {
     let local = stream.local_addr()?;
     let _ = stream.set_nodelay(true);
+    Ok(spawn_connection(
+        shared,
+        stream,
+        TransportKind::Tcp,
+        peer,
+        local,
+    ))
+}
+
+/// Register a connection over any byte stream (TCP, or TLS once the
+/// handshake is done) and spawn its task.
+pub(super) fn spawn_connection<S>(
+    shared: &Arc<Shared>,
+    stream: S,
+    kind: TransportKind,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> ConnectionId
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let id = ConnectionId(shared.next_connection.fetch_add(1, Ordering::Relaxed));
     let (tx, rx) = mpsc::channel(QUEUE);
-    shared.connections.insert(id, peer, tx);
-    let task = tokio::spawn(run_connection(shared.clone(), stream, id, peer, local, rx));
+    shared.connections.insert(id, kind, peer, tx);
+    let conn = ConnInfo {
+        id,
+        kind,
+        peer,
+        local,
+    };
+    let task = tokio::spawn(run_connection(shared.clone(), stream, conn, rx));
     shared.track(task.abort_handle());
-    Ok(id)
+    id
 }
 
 /// Queue bytes on an open connection.
@@ -133,9 +169,12 @@ pub(super) async fn send(
     target: Target,
 ) -> Result<ConnectionId, TransportError> {
     let mut bytes = bytes;
-    for id in [target.connection, shared.connections.by_addr(target.addr)]
-        .into_iter()
-        .flatten()
+    for id in [
+        target.connection,
+        shared.connections.by_addr(TransportKind::Tcp, target.addr),
+    ]
+    .into_iter()
+    .flatten()
     {
         let Some(tx) = shared.connections.sender(id) else {
             continue;
@@ -171,15 +210,30 @@ enum Close {
     Error,
 }
 
-/// One connection: read and frame, write queued messages, time out.
-async fn run_connection(
-    shared: Arc<Shared>,
-    mut stream: TcpStream,
+/// What identifies a connection to its task.
+#[derive(Clone, Copy)]
+struct ConnInfo {
     id: ConnectionId,
+    kind: TransportKind,
     peer: SocketAddr,
     local: SocketAddr,
+}
+
+/// One connection: read and frame, write queued messages, time out.
+async fn run_connection<S>(
+    shared: Arc<Shared>,
+    mut stream: S,
+    info: ConnInfo,
     mut rx: mpsc::Receiver<Vec<u8>>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let ConnInfo {
+        id,
+        kind,
+        peer,
+        local,
+    } = info;
     let idle = shared.config.idle_timeout;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     // Where the search for the end of the header section resumes: a peer
@@ -197,14 +251,14 @@ async fn run_connection(
                     Ok(_) => {}
                 }
                 deadline.as_mut().reset(Instant::now() + idle);
-                let conn = Conn { shared: &shared, id, peer, local };
+                let conn = Conn { shared: &shared, id, kind, peer, local };
                 if !conn.process(&mut stream, &mut buf, &mut scan_from).await {
                     break Close::Error;
                 }
             }
             out = rx.recv() => {
                 let Some(bytes) = out else { break Close::Local };
-                if stream.write_all(&bytes).await.is_err() {
+                if write_flush(&mut stream, &bytes).await.is_err() {
                     break Close::Peer;
                 }
                 deadline.as_mut().reset(Instant::now() + idle);
@@ -219,12 +273,13 @@ async fn run_connection(
         Close::Peer | Close::Local => {}
     }
     let _ = stream.shutdown().await;
-    tracing::debug!(?id, %peer, "tcp connection closed");
+    tracing::debug!(?id, %peer, transport = %kind, "connection closed");
 }
 
 struct Conn<'a> {
     shared: &'a Arc<Shared>,
     id: ConnectionId,
+    kind: TransportKind,
     peer: SocketAddr,
     local: SocketAddr,
 }
@@ -232,9 +287,9 @@ struct Conn<'a> {
 impl Conn<'_> {
     /// Handle everything complete in `buf`. `false` = close the
     /// connection.
-    async fn process(
+    async fn process<S: AsyncWrite + Unpin>(
         &self,
-        stream: &mut TcpStream,
+        stream: &mut S,
         buf: &mut BytesMut,
         scan_from: &mut usize,
     ) -> bool {
@@ -243,7 +298,7 @@ impl Conn<'_> {
             let k = keepalive_len(buf);
             if k >= 4 && buf[..4] == *b"\r\n\r\n" {
                 // RFC 5626 section 4.4.1: answer a ping with a pong.
-                if stream.write_all(b"\r\n").await.is_err() {
+                if write_flush(stream, b"\r\n").await.is_err() {
                     return false;
                 }
                 buf.advance(4);
@@ -308,19 +363,31 @@ impl Conn<'_> {
             message,
             source: self.peer,
             local: self.local,
-            transport: TransportKind::Tcp,
+            transport: self.kind,
             connection: Some(self.id),
         };
         self.shared.incoming.send(incoming).await.is_ok()
     }
 
-    async fn reject(&self, stream: &mut TcpStream, status: u16, mut headers: Headers) {
+    async fn reject<S: AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        status: u16,
+        mut headers: Headers,
+    ) {
         stamp_received(&mut headers, self.peer);
         let response = error_response(status, &headers);
-        if stream.write_all(&response.to_bytes()).await.is_ok() {
+        if write_flush(stream, &response.to_bytes()).await.is_ok() {
             bump(&self.shared.counters.rejected);
         }
     }
+}
+
+/// Write all of `bytes` and flush (a no-op for TCP; for TLS it makes
+/// sure the records leave rustls' buffer).
+async fn write_flush<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 /// Whether the header section's end (an empty line, CRLF or bare LF) lies

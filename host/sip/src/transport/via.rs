@@ -9,6 +9,10 @@ use std::net::{IpAddr, SocketAddr};
 /// The default SIP port when a Via sent-by has none.
 pub const DEFAULT_SIP_PORT: u16 = 5060;
 
+/// The default port for SIP over TLS (RFC 3261 section 19.1.2) when a
+/// `TLS` Via sent-by has none.
+pub const DEFAULT_SIPS_PORT: u16 = 5061;
+
 /// Split a sent-by (`host[:port]`, IPv6 hosts in brackets) into host
 /// (brackets removed) and port.
 pub fn split_host_port(sent_by: &str) -> (&str, Option<u16>) {
@@ -119,7 +123,7 @@ pub enum ResponseTarget {
 
 /// RFC 3261 section 18.2.2 with RFC 3581: `maddr` when present (for
 /// unreliable transports only), else `received`, else the sent-by host.
-/// The port is sent-by's (default 5060), replaced over unreliable
+/// The port is sent-by's (default 5060, 5061 for a `TLS` Via), replaced over unreliable
 /// transports by `rport` when it has a value. (Over a reliable transport
 /// this is the fallback for when the request's connection is gone.)
 pub fn response_target(via: &Via, reliable: bool) -> Option<ResponseTarget> {
@@ -128,7 +132,12 @@ pub fn response_target(via: &Via, reliable: bool) -> Option<ResponseTarget> {
         .param("rport")
         .flatten()
         .and_then(|p| p.trim().parse::<u16>().ok());
-    let sent_port = sent_port.unwrap_or(DEFAULT_SIP_PORT);
+    let default_port = if via.transport.eq_ignore_ascii_case("TLS") {
+        DEFAULT_SIPS_PORT
+    } else {
+        DEFAULT_SIP_PORT
+    };
+    let sent_port = sent_port.unwrap_or(default_port);
     if !reliable && let Some(Some(maddr)) = via.param("maddr") {
         if let Some(ip) = parse_ip(maddr) {
             return Some(ResponseTarget::Addr(SocketAddr::new(ip, sent_port)));
@@ -162,6 +171,15 @@ mod tests {
 
     fn src() -> SocketAddr {
         "192.0.2.7:40000".parse().unwrap()
+    }
+
+    #[test]
+    fn tls_via_defaults_to_5061() {
+        let via = Via::parse("SIP/2.0/TLS 192.0.2.9;branch=z9hG4bKx").unwrap();
+        assert_eq!(
+            response_target(&via, true),
+            Some(ResponseTarget::Addr("192.0.2.9:5061".parse().unwrap()))
+        );
     }
 
     #[test]

@@ -143,12 +143,15 @@ impl B2bua {
 
     fn local(&self, transport: TransportKind) -> LocalEndpoint {
         let addr = match transport {
-            TransportKind::Tcp => self.tcp.or(self.udp),
+            // TLS is not used for B legs yet (the service binds no TLS
+            // listener): treat it like TCP so the match stays exhaustive.
+            TransportKind::Tcp | TransportKind::Tls => self.tcp.or(self.udp),
             TransportKind::Udp => self.udp.or(self.tcp),
         }
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         let param = match transport {
             TransportKind::Tcp => ";transport=tcp",
+            TransportKind::Tls => ";transport=tls",
             TransportKind::Udp => "",
         };
         LocalEndpoint {
