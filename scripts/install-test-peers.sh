@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the third-party SIP peers the end-to-end tests drive (see
-# /work/shared/PEERS.md): for now Debian's `baresip`. Idempotent: exits 0
-# at once when everything is already installed. Needs root (or sudo).
+# /work/shared/PEERS.md): Debian's `baresip`, and sipvicious (PyPI) in a
+# Python venv at ${PBX_TEST_PEERS_DIR:-$HOME/.cache/pbx-test-peers}/venv.
+# Idempotent: does nothing when everything is already installed. Needs
+# root (or sudo) for the Debian packages.
 set -euo pipefail
 
-PACKAGES=(baresip)
+PACKAGES=(baresip python3-venv)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,24 +31,38 @@ for pkg in "${PACKAGES[@]}"; do
     fi
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-    exit 0
+if [ "${#missing[@]}" -ne 0 ]; then
+    # Refresh the package lists once, only if some package is unknown.
+    for pkg in "${missing[@]}"; do
+        if ! apt-cache show "$pkg" >/dev/null 2>&1; then
+            echo "install-test-peers: $pkg unknown to apt, running apt-get update"
+            "${SUDO[@]}" apt-get update
+            break
+        fi
+    done
+
+    echo "install-test-peers: installing ${missing[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y --no-install-recommends "${missing[@]}"
+
+    for pkg in "${missing[@]}"; do
+        installed "$pkg" || { echo "install-test-peers: $pkg failed to install" >&2; exit 1; }
+        echo "install-test-peers: installed $pkg ($(dpkg-query -W -f='${Version}' "$pkg"))"
+    done
 fi
 
-# Refresh the package lists once, only if some package is unknown.
-for pkg in "${missing[@]}"; do
-    if ! apt-cache show "$pkg" >/dev/null 2>&1; then
-        echo "install-test-peers: $pkg unknown to apt, running apt-get update"
-        "${SUDO[@]}" apt-get update
-        break
-    fi
-done
-
-echo "install-test-peers: installing ${missing[*]}"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}"
-
-for pkg in "${missing[@]}"; do
-    installed "$pkg" || { echo "install-test-peers: $pkg failed to install" >&2; exit 1; }
-    echo "install-test-peers: installed $pkg ($(dpkg-query -W -f='${Version}' "$pkg"))"
-done
+# sipvicious (sipvicious_svwar, sipvicious_svcrack) for the security tests
+# (host/sip/tests/sipvicious.rs), in a venv of its own.
+PEERS_DIR="${PBX_TEST_PEERS_DIR:-$HOME/.cache/pbx-test-peers}"
+VENV="$PEERS_DIR/venv"
+if [ -x "$VENV/bin/sipvicious_svwar" ] && [ -x "$VENV/bin/sipvicious_svcrack" ]; then
+    echo "install-test-peers: sipvicious already installed in $VENV/bin"
+else
+    echo "install-test-peers: installing sipvicious (PyPI) into $VENV"
+    mkdir -p "$PEERS_DIR"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet sipvicious
+    [ -x "$VENV/bin/sipvicious_svwar" ] || { echo "install-test-peers: sipvicious failed to install" >&2; exit 1; }
+    echo "install-test-peers: installed sipvicious in $VENV/bin"
+fi
+echo "install-test-peers: sipvicious tools: $VENV/bin/sipvicious_svwar, $VENV/bin/sipvicious_svcrack"

@@ -84,7 +84,7 @@ impl Drop for TempDir {
 struct Tool {
     child: Child,
     log: PathBuf,
-    dir: TempDir,
+    _dir: TempDir,
 }
 
 impl Tool {
@@ -105,7 +105,11 @@ impl Tool {
             .unwrap_or_else(|e| {
                 panic!("{name} does not start ({e}): run scripts/install-test-peers.sh")
             });
-        Tool { child, log, dir }
+        Tool {
+            child,
+            log,
+            _dir: dir,
+        }
     }
 
     /// Wait up to `limit` for the tool to exit; true if it did.
@@ -129,7 +133,7 @@ impl Drop for Tool {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = &self.dir;
+        // `dir` is removed after this, once the tool is gone.
     }
 }
 
