@@ -7,7 +7,7 @@
 //! Pure: the caller supplies the client nonce (`cnonce`) and the nonce
 //! count, so results are reproducible in tests.
 
-use super::digest::{Algorithm, DigestError, expected_response, ha1};
+use super::digest::{Algorithm, DigestError, expected_response, ha1, parse_params, quote};
 
 /// One parsed `Digest` challenge.
 ///
@@ -181,94 +181,6 @@ pub fn authorization(
         ));
     }
     Ok(v)
-}
-
-/// Quote a string (RFC 7230 quoted-string).
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-/// Split `k=v, k="v", ...` into pairs, unescaping quoted strings.
-fn parse_params(input: &str) -> Result<Vec<(String, String)>, DigestError> {
-    let chars: Vec<char> = input.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~/:@[]".contains(c);
-    loop {
-        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == ',') {
-            i += 1;
-        }
-        if i >= chars.len() {
-            return Ok(out);
-        }
-        let start = i;
-        while i < chars.len() && is_token(chars[i]) {
-            i += 1;
-        }
-        if i == start {
-            return Err(DigestError::Syntax("expected a parameter name"));
-        }
-        let key: String = chars[start..i].iter().collect();
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        if chars.get(i) != Some(&'=') {
-            return Err(DigestError::Syntax("expected '='"));
-        }
-        i += 1;
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if chars.get(i) == Some(&'"') {
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(DigestError::Syntax("unterminated quoted string")),
-                    Some('"') => {
-                        i += 1;
-                        break;
-                    }
-                    Some('\\') => {
-                        let c = *chars
-                            .get(i + 1)
-                            .ok_or(DigestError::Syntax("dangling escape"))?;
-                        value.push(c);
-                        i += 2;
-                    }
-                    Some(&c) => {
-                        value.push(c);
-                        i += 1;
-                    }
-                }
-            }
-        } else {
-            let vstart = i;
-            while i < chars.len() && is_token(chars[i]) {
-                i += 1;
-            }
-            if i == vstart {
-                return Err(DigestError::Syntax("expected a value"));
-            }
-            value = chars[vstart..i].iter().collect();
-        }
-        out.push((key, value));
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        if i < chars.len() && chars[i] != ',' {
-            return Err(DigestError::Syntax("expected ','"));
-        }
-    }
 }
 
 #[cfg(test)]

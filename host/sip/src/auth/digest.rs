@@ -183,7 +183,7 @@ pub fn parse_credentials(value: &str) -> Result<Credentials, DigestError> {
 
 /// Split `k=v, k="v", ...` into pairs, unescaping quoted strings.
 /// Empty list elements are tolerated (RFC 7230 section 7 `#rule`).
-fn parse_params(input: &str) -> Result<Vec<(String, String)>, DigestError> {
+pub(crate) fn parse_params(input: &str) -> Result<Vec<(String, String)>, DigestError> {
     let bytes = input.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -263,7 +263,7 @@ fn is_token_char(b: u8) -> bool {
 }
 
 /// Quote a string for a header parameter (RFC 7230 quoted-string).
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
