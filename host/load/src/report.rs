@@ -33,7 +33,8 @@ impl PbxUsage {
     }
 }
 
-fn ms(us: u64) -> String {
+/// Microseconds as "1.23 ms".
+pub fn ms(us: u64) -> String {
     format!("{:.2} ms", us as f64 / 1000.0)
 }
 
@@ -70,43 +71,66 @@ pub fn render(result: &RegisterResult, pbx: Option<&PbxUsage>) -> String {
     );
     let _ = writeln!(out, "retransmissions:           {}", result.retransmissions);
     let _ = writeln!(out, "stray responses:           {}", result.stray_responses);
-    let d = &result.delays_us;
-    let _ = writeln!(
-        out,
-        "registration request delay (RRD, first REGISTER to 200): p50 {}, p95 {}, p99 {}, max {}",
-        ms(percentile(d, 50.0)),
-        ms(percentile(d, 95.0)),
-        ms(percentile(d, 99.0)),
-        ms(d.last().copied().unwrap_or(0))
+    delay_line(
+        &mut out,
+        "registration request delay (RRD, first REGISTER to 200)",
+        &result.delays_us,
     );
     if let Some(p) = pbx {
-        let cpu = p.cpu().as_secs_f64();
-        let _ = writeln!(out, "PBX ({}):", p.label);
-        let _ = writeln!(
-            out,
-            "  CPU time:                {:.2} s ({:.0}% of one core over the run)",
-            cpu,
-            100.0 * cpu / secs
-        );
-        if result.succeeded > 0 && cpu > 0.0 {
-            let _ = writeln!(
-                out,
-                "  CPU per registration:    {:.1} us (2 REGISTER transactions each)",
-                cpu * 1e6 / result.succeeded as f64
-            );
-            let _ = writeln!(
-                out,
-                "  registrations per CPU-second (= per core): {:.0}",
-                result.succeeded as f64 / cpu
-            );
-        }
-        let _ = writeln!(
-            out,
-            "  RSS:                     {} KiB before, {} KiB after (peak {} KiB)",
-            p.before.rss_kib, p.after.rss_kib, p.after.hwm_kib
+        pbx_section(
+            &mut out,
+            p,
+            secs,
+            result.succeeded,
+            "  CPU per registration:    {} us (2 REGISTER transactions each)",
+            "  registrations per CPU-second (= per core): {}",
         );
     }
     out
+}
+
+/// One line of delay percentiles (p50, p95, p99, max) of `sorted_us`.
+pub fn delay_line(out: &mut String, what: &str, sorted_us: &[u64]) {
+    let _ = writeln!(
+        out,
+        "{what}: p50 {}, p95 {}, p99 {}, max {}",
+        ms(percentile(sorted_us, 50.0)),
+        ms(percentile(sorted_us, 95.0)),
+        ms(percentile(sorted_us, 99.0)),
+        ms(sorted_us.last().copied().unwrap_or(0))
+    );
+}
+
+/// The PBX's CPU and memory over a run of `secs` that completed `done`
+/// units of work (registrations, calls). `per_unit` and `per_cpu_second`
+/// are the two lines' texts, `{}` standing for the figure.
+pub fn pbx_section(
+    out: &mut String,
+    p: &PbxUsage,
+    secs: f64,
+    done: u64,
+    per_unit: &str,
+    per_cpu_second: &str,
+) {
+    let cpu = p.cpu().as_secs_f64();
+    let _ = writeln!(out, "PBX ({}):", p.label);
+    let _ = writeln!(
+        out,
+        "  CPU time:                {:.2} s ({:.0}% of one core over the run)",
+        cpu,
+        100.0 * cpu / secs
+    );
+    if done > 0 && cpu > 0.0 {
+        let per = format!("{:.1}", cpu * 1e6 / done as f64);
+        let rate = format!("{:.0}", done as f64 / cpu);
+        let _ = writeln!(out, "{}", per_unit.replacen("{}", &per, 1));
+        let _ = writeln!(out, "{}", per_cpu_second.replacen("{}", &rate, 1));
+    }
+    let _ = writeln!(
+        out,
+        "  RSS:                     {} KiB before, {} KiB after (peak {} KiB)",
+        p.before.rss_kib, p.after.rss_kib, p.after.hwm_kib
+    );
 }
 
 #[cfg(test)]

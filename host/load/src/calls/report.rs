@@ -1,12 +1,8 @@
 //! The human-readable report of a calls run.
 
 use super::result::CallsResult;
-use crate::report::{PbxUsage, percentile};
+use crate::report::{PbxUsage, delay_line, pbx_section};
 use std::fmt::Write as _;
-
-fn ms(us: u64) -> String {
-    format!("{:.2} ms", us as f64 / 1000.0)
-}
 
 /// The report, one figure a line.
 pub fn render(result: &CallsResult, pbx: Option<&PbxUsage>) -> String {
@@ -55,40 +51,19 @@ pub fn render(result: &CallsResult, pbx: Option<&PbxUsage>) -> String {
         "UAS answered:              {} INVITEs, {} BYEs",
         result.uas_invites, result.uas_byes
     );
-    let d = &result.srd_us;
-    let _ = writeln!(
-        out,
-        "session request delay (SRD, INVITE with credentials to 200): p50 {}, p95 {}, p99 {}, max {}",
-        ms(percentile(d, 50.0)),
-        ms(percentile(d, 95.0)),
-        ms(percentile(d, 99.0)),
-        ms(d.last().copied().unwrap_or(0))
+    delay_line(
+        &mut out,
+        "session request delay (SRD, INVITE with credentials to 200)",
+        &result.srd_us,
     );
     if let Some(p) = pbx {
-        let cpu = p.cpu().as_secs_f64();
-        let _ = writeln!(out, "PBX ({}):", p.label);
-        let _ = writeln!(
-            out,
-            "  CPU time:                {:.2} s ({:.0}% of one core over the run)",
-            cpu,
-            100.0 * cpu / secs
-        );
-        if result.completed > 0 && cpu > 0.0 {
-            let _ = writeln!(
-                out,
-                "  CPU per completed call:  {:.1} us (INVITE/407/ACK, INVITE/200/ACK, BYE/200; both legs)",
-                cpu * 1e6 / result.completed as f64
-            );
-            let _ = writeln!(
-                out,
-                "  calls per CPU-second (= per core): {:.0}",
-                result.completed as f64 / cpu
-            );
-        }
-        let _ = writeln!(
-            out,
-            "  RSS:                     {} KiB before, {} KiB after (peak {} KiB)",
-            p.before.rss_kib, p.after.rss_kib, p.after.hwm_kib
+        pbx_section(
+            &mut out,
+            p,
+            secs,
+            result.completed,
+            "  CPU per completed call:  {} us (INVITE/407/ACK, INVITE/200/ACK, BYE/200; both legs)",
+            "  calls per CPU-second (= per core): {}",
         );
     }
     out
