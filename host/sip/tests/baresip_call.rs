@@ -7,13 +7,15 @@
 //! Needs `baresip` on the PATH: run `scripts/install-test-peers.sh` first
 //! (the tests fail, rather than skip, without it).
 
+mod common;
+
+use common::*;
 use pbx_sip::auth::{Algorithm, InMemoryCredentials};
 use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -27,32 +29,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// ports picked just before, and concurrent tests could race for them (and
 /// for the CPU baresip needs to come up within `PATIENCE`).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A throwaway directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "pbx-baresip-call-{tag}-{}-{n}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A running baresip with a ctrl_tcp connection, killed on drop.
 struct Baresip {
@@ -70,8 +46,8 @@ impl Baresip {
     /// Start baresip registering to `pbx` as `user` (answer mode `auto`
     /// or `manual`).
     async fn start(pbx: SocketAddr, user: &str, answermode: &str) -> Baresip {
-        let dir = TempDir::new(user);
-        let modules = module_path();
+        let dir = TempDir::new("pbx-baresip-call", user);
+        let modules = baresip_module_path();
         let port = free_port();
         let ctrl_port = free_port();
         let config = format!(
@@ -188,33 +164,6 @@ impl Drop for Baresip {
     }
 }
 
-/// Where baresip's modules are: `$BARESIP_MODULE_PATH`, else Debian's.
-fn module_path() -> String {
-    if let Ok(path) = std::env::var("BARESIP_MODULE_PATH") {
-        return path;
-    }
-    ["/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).join("account.so").exists())
-        .unwrap_or("/usr/lib/baresip/modules")
-        .to_string()
-}
-
-/// A port free on 127.0.0.1 for UDP and TCP (and TCP on the next port,
-/// which baresip's TLS would take).
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if port < u16::MAX
-            && TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port + 1)).is_ok()
-        {
-            return port;
-        }
-    }
-}
-
 async fn service(ring_timeout: Duration) -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
     creds.add_password(REALM, "1001", PASSWORD);
@@ -225,23 +174,11 @@ async fn service(ring_timeout: Duration) -> ServiceHandle {
     start(config).await.expect("service starts")
 }
 
-/// Poll `done` every 50 ms until it holds or `PATIENCE` runs out.
-async fn wait_for(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    done()
-}
-
 /// Wait until `user` has a binding.
 async fn registered(service: &ServiceHandle, user: &str, baresip: &Baresip) {
     let aor = format!("sip:{user}@127.0.0.1");
     assert!(
-        wait_for(|| !service.lookup(&aor).is_empty()).await,
+        wait_for(PATIENCE, || !service.lookup(&aor).is_empty()).await,
         "{user} did not register; stats {:?}\n{}",
         service.stats(),
         baresip.log()
@@ -250,7 +187,7 @@ async fn registered(service: &ServiceHandle, user: &str, baresip: &Baresip) {
 
 /// The first call log entry, once there is one.
 async fn ended_call(service: &ServiceHandle) -> Option<CallRecord> {
-    wait_for(|| !service.calls().is_empty()).await;
+    wait_for(PATIENCE, || !service.calls().is_empty()).await;
     service.calls().first().cloned()
 }
 
@@ -505,7 +442,7 @@ async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
     let mut answering = Baresip::start(pbx, "1002", "manual").await;
     let mut caller = Baresip::start(pbx, "1001", "manual").await;
     assert!(
-        wait_for(|| service.lookup("sip:1002@127.0.0.1").len() == 2).await,
+        wait_for(PATIENCE, || service.lookup("sip:1002@127.0.0.1").len() == 2).await,
         "two bindings expected: {:?}",
         service.lookup("sip:1002@127.0.0.1")
     );

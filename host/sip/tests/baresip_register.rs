@@ -4,13 +4,15 @@
 //! Needs `baresip` on the PATH: run `scripts/install-test-peers.sh` first
 //! (the tests fail, rather than skip, without it).
 
+mod common;
+
+use common::*;
 use pbx_sip::auth::{Algorithm, InMemoryCredentials};
 use pbx_sip::service::{ServiceConfig, ServiceHandle, start};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const REALM: &str = "pbx.test";
@@ -19,32 +21,6 @@ const PASSWORD: &str = "s3cret";
 const AOR: &str = "sip:1001@127.0.0.1";
 /// How long baresip gets to do what is expected of it.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-/// A throwaway directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "pbx-baresip-{tag}-{}-{n}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A running baresip, killed on drop.
 struct Baresip {
@@ -67,8 +43,8 @@ impl Baresip {
                 .is_ok(),
             "baresip is not installed: run scripts/install-test-peers.sh"
         );
-        let dir = TempDir::new(tag);
-        let modules = module_path();
+        let dir = TempDir::new("pbx-baresip", tag);
+        let modules = baresip_module_path();
         let port = free_port();
         let config = format!(
             "poll_method\t\tepoll\n\
@@ -122,34 +98,6 @@ impl Drop for Baresip {
     }
 }
 
-/// Where baresip's modules are (its built-in default is `.`):
-/// `$BARESIP_MODULE_PATH`, else Debian's location.
-fn module_path() -> String {
-    if let Ok(path) = std::env::var("BARESIP_MODULE_PATH") {
-        return path;
-    }
-    ["/usr/lib/baresip/modules", "/usr/local/lib/baresip/modules"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).join("account.so").exists())
-        .unwrap_or("/usr/lib/baresip/modules")
-        .to_string()
-}
-
-/// A port free on 127.0.0.1 for UDP and TCP (baresip binds both, and TLS
-/// on the next port when built with it).
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if port < u16::MAX
-            && TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port + 1)).is_ok()
-        {
-            return port;
-        }
-    }
-}
-
 async fn service() -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
     creds.add_password(REALM, USER, PASSWORD);
@@ -161,25 +109,13 @@ async fn service() -> ServiceHandle {
     start(config).await.expect("service starts")
 }
 
-/// Poll `done` every 50 ms until it holds or `PATIENCE` runs out.
-async fn wait_for(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    done()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_registers_with_digest_auth() {
     let started = Instant::now();
     let service = service().await;
     let pbx = service.udp_addr().unwrap();
     let baresip = Baresip::start(pbx, PASSWORD, "ok");
-    let registered = wait_for(|| !service.lookup(AOR).is_empty()).await;
+    let registered = wait_for(PATIENCE, || !service.lookup(AOR).is_empty()).await;
     let elapsed = started.elapsed();
     assert!(
         registered,
@@ -224,7 +160,7 @@ async fn baresip_with_wrong_password_is_refused() {
     let service = service().await;
     let pbx = service.udp_addr().unwrap();
     let baresip = Baresip::start(pbx, "wrong", "bad");
-    let refused = wait_for(|| service.stats().forbidden >= 1).await;
+    let refused = wait_for(PATIENCE, || service.stats().forbidden >= 1).await;
     assert!(
         refused,
         "no 403 after {PATIENCE:?}; stats {:?}\n--- baresip ---\n{}",

@@ -16,13 +16,15 @@
 //! rather than skip, without them). The tools always get `-b 127.0.0.1`
 //! so they bind loopback only.
 
+mod common;
+
+use common::*;
 use pbx_sip::auth::{Algorithm, BanConfig, InMemoryCredentials};
 use pbx_sip::service::{ServiceConfig, ServiceHandle, start};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 const REALM: &str = "pbx.test";
@@ -54,32 +56,6 @@ fn tool(name: &str) -> PathBuf {
     panic!("{name} (PyPI sipvicious) is not installed: run scripts/install-test-peers.sh");
 }
 
-/// A throwaway directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "pbx-sipvicious-{tag}-{}-{n}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running sipvicious tool, killed on drop. Output goes to a file.
 struct Tool {
     child: Child,
@@ -90,7 +66,7 @@ struct Tool {
 impl Tool {
     fn start(name: &str, args: &[&str], tag: &str) -> Tool {
         let path = tool(name);
-        let dir = TempDir::new(tag);
+        let dir = TempDir::new("pbx-sipvicious", tag);
         let log = dir.0.join("out.log");
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(&path)
