@@ -9,8 +9,8 @@
 //! same branch) and the transaction lingers in Completed for Timer D to
 //! re-ACK retransmissions of that response.
 
-use super::start_unless_zero;
 use super::{Action, Timer, TimerConfig, TuEvent, is_final, is_provisional, is_success};
+use super::{client_start, start_unless_zero};
 use crate::message::{Method, Request, Response, SipMessage};
 use std::time::Duration;
 
@@ -43,18 +43,7 @@ impl InviteClient {
     /// `reliable`) and B. The request must already carry its top Via with
     /// the transaction's branch (the layer checks this).
     pub fn new(request: Request, config: TimerConfig, reliable: bool) -> (Self, Vec<Action>) {
-        let mut actions = vec![Action::Send(SipMessage::Request(request.clone()))];
-        let timer_a = config.initial(Timer::A, reliable);
-        if !reliable {
-            actions.push(Action::StartTimer {
-                timer: Timer::A,
-                after: timer_a,
-            });
-        }
-        actions.push(Action::StartTimer {
-            timer: Timer::B,
-            after: config.initial(Timer::B, reliable),
-        });
+        let (actions, timer_a) = client_start(&request, &config, reliable, Timer::A, Timer::B);
         let tx = InviteClient {
             request,
             state: InviteClientState::Calling,

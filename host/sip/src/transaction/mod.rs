@@ -164,6 +164,32 @@ fn start_unless_zero(actions: &mut Vec<Action>, timer: Timer, after: Duration) -
     true
 }
 
+/// The opening of a client transaction (RFC 3261 17.1.1.2 and 17.1.2.2):
+/// send the request, start the `retransmit` timer (A or E) unless the
+/// transport is reliable, and the `timeout` timer (B or F). Returns the
+/// actions and the first retransmission interval.
+fn client_start(
+    request: &Request,
+    config: &TimerConfig,
+    reliable: bool,
+    retransmit: Timer,
+    timeout: Timer,
+) -> (Vec<Action>, Duration) {
+    let mut actions = vec![Action::Send(SipMessage::Request(request.clone()))];
+    let interval = config.initial(retransmit, reliable);
+    if !reliable {
+        actions.push(Action::StartTimer {
+            timer: retransmit,
+            after: interval,
+        });
+    }
+    actions.push(Action::StartTimer {
+        timer: timeout,
+        after: config.initial(timeout, reliable),
+    });
+    (actions, interval)
+}
+
 #[cfg(test)]
 mod layer_tests;
 #[cfg(test)]

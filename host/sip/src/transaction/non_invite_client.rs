@@ -7,7 +7,9 @@
 //! final response goes up and the transaction waits in Completed for Timer
 //! K to absorb retransmitted responses.
 
-use super::{Action, Timer, TimerConfig, TuEvent, is_final, is_provisional, start_unless_zero};
+use super::{
+    Action, Timer, TimerConfig, TuEvent, client_start, is_final, is_provisional, start_unless_zero,
+};
 use crate::message::{Request, Response, SipMessage};
 use std::time::Duration;
 
@@ -38,18 +40,7 @@ impl NonInviteClient {
     /// Start the transaction: sends the request and starts Timers E (unless
     /// `reliable`) and F.
     pub fn new(request: Request, config: TimerConfig, reliable: bool) -> (Self, Vec<Action>) {
-        let mut actions = vec![Action::Send(SipMessage::Request(request.clone()))];
-        let timer_e = config.initial(Timer::E, reliable);
-        if !reliable {
-            actions.push(Action::StartTimer {
-                timer: Timer::E,
-                after: timer_e,
-            });
-        }
-        actions.push(Action::StartTimer {
-            timer: Timer::F,
-            after: config.initial(Timer::F, reliable),
-        });
+        let (actions, timer_e) = client_start(&request, &config, reliable, Timer::E, Timer::F);
         let tx = NonInviteClient {
             request,
             state: NonInviteClientState::Trying,
