@@ -4,10 +4,9 @@
 use super::endpoint::{Counters, Endpoint, Waiter, transaction};
 use super::result::{Failure, Stage};
 use super::{CallsConfig, SDP};
-use crate::register::parse_challenge;
-use pbx_sip::auth::digest::{Algorithm, expected_response, ha1};
+use crate::register::answer;
+use pbx_sip::auth::client::parse_challenge;
 use pbx_sip::message::{Method, Request, Response};
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -26,25 +25,9 @@ pub fn proxy_authorization(
     let offer = response
         .headers
         .get_all("Proxy-Authenticate")
-        .find_map(parse_challenge)?;
-    let alg = offer.algorithm.unwrap_or(Algorithm::Md5);
-    let ha1 = ha1(alg, user, &offer.realm, password);
-    let nc = "00000001";
-    let qop = offer.qop_auth.then_some((nc, cnonce));
-    let digest = expected_response(alg, &ha1, "INVITE", uri, &offer.nonce, qop);
-    let mut v = format!(
-        "Digest username=\"{user}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", response=\"{digest}\", algorithm={}",
-        offer.realm,
-        offer.nonce,
-        alg.token()
-    );
-    if let Some(opaque) = &offer.opaque {
-        let _ = write!(v, ", opaque=\"{opaque}\"");
-    }
-    if offer.qop_auth {
-        let _ = write!(v, ", qop=auth, nc={nc}, cnonce=\"{cnonce}\"");
-    }
-    Some(v)
+        .filter_map(|v| parse_challenge(v).ok())
+        .find(|c| c.is_supported())?;
+    answer(&offer, "INVITE", user, password, uri, cnonce)
 }
 
 /// The dialog-forming headers of one call.
