@@ -168,6 +168,7 @@ async fn service(ring_timeout: Duration) -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
     creds.add_password(REALM, "1001", PASSWORD);
     creds.add_password(REALM, "1002", PASSWORD);
+    creds.add_password(REALM, "1003", PASSWORD);
     let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
     config.auth.algorithms = vec![Algorithm::Md5];
     config.ring_timeout = ring_timeout;
@@ -234,6 +235,8 @@ async fn call_is_answered_then_caller_hangs_up() {
             answered: true,
             caller_acked: true,
             reinvites: 0,
+            relayed: 0,
+            transfers: 0,
             outcome: CallOutcome::CallerHungUp,
         }
     );
@@ -482,5 +485,90 @@ async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
     assert_eq!(call.outcome, CallOutcome::CallerHungUp, "{call:?}");
     assert!(call.answered && call.caller_acked, "{call:?}");
     drop((caller, ringing, answering));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callee_blind_transfers_the_caller_to_a_third_extension() {
+    let _serial = SERIAL.lock().await;
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, "1002", "auto").await;
+    let mut target = Baresip::start(pbx, "1003", "auto").await;
+    for (user, phone) in [("1001", &caller), ("1002", &callee), ("1003", &target)] {
+        registered(&service, user, phone).await;
+    }
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        callee.wait_event("CALL_ESTABLISHED").await,
+        "callee not connected\n{}",
+        callee.log()
+    );
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    callee.command("transfer", &format!("sip:1003@{pbx}")).await;
+    assert!(
+        target.wait_event("CALL_ESTABLISHED").await,
+        "transfer target not connected\n--- target ---\n{}\n--- callee ---\n{}",
+        target.log(),
+        callee.log()
+    );
+    assert!(
+        callee.wait_event("CALL_CLOSED").await,
+        "the transferor was not released\n{}",
+        callee.log()
+    );
+    assert_eq!(service.live_calls(), 1, "the caller's call goes on");
+    assert!(service.calls().is_empty(), "{:?}", service.calls());
+
+    caller.command("hangup", "").await;
+    assert!(
+        target.wait_event("CALL_CLOSED").await,
+        "transfer target saw no BYE\n{}",
+        target.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::CallerHungUp, "{call:?}");
+    assert_eq!(call.transfers, 1, "{call:?}");
+    assert_eq!(call.reinvites, 0, "{call:?}");
+    assert_eq!(service.live_calls(), 0);
+    drop((caller, callee, target));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_to_an_unknown_extension_is_refused_with_404() {
+    let _serial = SERIAL.lock().await;
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, "1002", "auto").await;
+    registered(&service, "1001", &caller).await;
+    registered(&service, "1002", &callee).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    callee.command("transfer", &format!("sip:4999@{pbx}")).await;
+    // baresip reports the refusal and then hangs up by itself.
+    assert!(
+        wait_for(PATIENCE, || callee.log().contains("transfer failed: 404")).await,
+        "REFER to an unknown extension not refused with 404\n{}",
+        callee.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::CalleeHungUp, "{call:?}");
+    assert_eq!(call.transfers, 0, "{call:?}");
+    drop((caller, callee));
     service.shutdown().await;
 }

@@ -52,6 +52,20 @@ impl B2bua {
                 request,
                 from,
             } => self.relay_event(layer, now, id, &server, &request, from, event, &mut out),
+            ClientRole::TransferFork(i) => {
+                self.transfer_fork_event(layer, now, id, i, event, &mut out)
+            }
+            ClientRole::TransferReinvite => {
+                self.transfer_reinvite_event(layer, now, id, event, &mut out)
+            }
+            ClientRole::TransferDone => {
+                if matches!(
+                    event,
+                    TuEvent::Final(_) | TuEvent::Timeout | TuEvent::TransportError
+                ) {
+                    self.transfer_done(layer, now, id, &mut out);
+                }
+            }
             ClientRole::Other => {}
         }
         out
@@ -165,6 +179,7 @@ impl B2bua {
                 }
                 call.b_dialog = Some(dialog_id.clone());
                 call.b_target = Some(fork_target);
+                call.sdp[Leg::B.index()] = resp.body.clone();
                 call.b_local = local;
                 call.answered = true;
                 call.ring_deadline = None;
@@ -175,8 +190,7 @@ impl B2bua {
                     .response(200, reason_phrase(200), Some(&call.a_tag));
                 ok.headers
                     .push("Contact", &format!("<{}>", call.a_local.contact));
-                ok.headers
-                    .push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
+                ok.headers.push("Allow", ALLOW);
                 copy_body(&resp, &mut ok);
                 match Dialog::uas(&call.a_invite, &ok, call.a_local.clone()) {
                     Ok(d) => {

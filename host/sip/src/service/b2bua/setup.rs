@@ -63,19 +63,14 @@ impl B2bua {
             );
             return;
         };
-        let realm = &self.shared.authenticator.config().realm;
-        let exists = Algorithm::ALL
-            .iter()
-            .any(|&alg| self.shared.credentials.ha1(realm, &callee, alg).is_some());
-        let status = if !exists {
-            Some(404)
-        } else if callee == caller {
-            Some(486)
+        let (status, bindings) = if callee == caller {
+            (Some(486), Vec::new())
         } else {
-            None
+            match self.extension_bindings(&callee, &aor) {
+                Ok(bindings) => (None, bindings),
+                Err(status) => (Some(status), Vec::new()),
+            }
         };
-        let bindings = self.shared.registrar.lookup(&aor, SystemTime::now());
-        let status = status.or(bindings.is_empty().then_some(480));
         if let Some(status) = status {
             tracing::info!(%caller, %callee, status, "call refused");
             self.record(CallRecord {
@@ -85,6 +80,8 @@ impl B2bua {
                 answered: false,
                 caller_acked: false,
                 reinvites: 0,
+                relayed: 0,
+                transfers: 0,
                 outcome: CallOutcome::Failed(status),
             });
             let response = req.response(status, reason_phrase(status), Some(&tag));
@@ -121,45 +118,19 @@ impl B2bua {
             answered: false,
             a_acked: false,
             reinvites: 0,
+            relayed: 0,
+            transfers: 0,
+            sdp: [req.body.clone(), Bytes::new()],
+            transfer: None,
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
             two_xx: Vec::new(),
             dialog_ids: Vec::new(),
         };
         for binding in &bindings {
-            let transport = if binding.transport.eq_ignore_ascii_case("TCP") {
-                TransportKind::Tcp
-            } else {
-                TransportKind::Udp
-            };
-            let local = self.local(transport);
-            let mut invite = Request::new(Method::Invite, binding.contact.clone());
-            let h = &mut invite.headers;
-            h.push(
-                "Via",
-                &format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    local.transport,
-                    local.sent_by,
-                    new_branch()
-                ),
-            );
-            h.push("Max-Forwards", "70");
-            h.push("From", &from);
-            h.push("To", &format!("<{aor}>"));
-            h.push("Call-ID", &call_id);
-            h.push("CSeq", "1 INVITE");
-            h.push("Contact", &format!("<{}>", local.contact));
-            h.push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
-            if let Some(ct) = req.headers.get("Content-Type") {
-                h.push("Content-Type", ct);
-            }
-            invite.body = req.body.clone();
-            let target = Target {
-                transport,
-                addr: binding.source,
-                connection: None,
-            };
+            let content_type = req.headers.get("Content-Type");
+            let (invite, target, local) =
+                self.fork_invite(binding, &from, &aor, &call_id, &req.body, content_type);
             match layer.start_client(invite.clone(), now) {
                 Ok((fork_key, actions)) => {
                     self.targets.insert(fork_key.clone(), target);
@@ -189,5 +160,70 @@ impl B2bua {
         }
         self.calls.insert(id, call);
         self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A B-leg INVITE to one `binding` of `aor`: a new Via branch, From
+    /// `from` (with our tag), To `aor`, our Contact, `body`, sent to where
+    /// the binding's REGISTER came from (NAT) over its transport.
+    pub(super) fn fork_invite(
+        &self,
+        binding: &Binding,
+        from: &str,
+        aor: &str,
+        call_id: &str,
+        body: &Bytes,
+        content_type: Option<&str>,
+    ) -> (Request, Target, LocalEndpoint) {
+        let transport = if binding.transport.eq_ignore_ascii_case("TCP") {
+            TransportKind::Tcp
+        } else {
+            TransportKind::Udp
+        };
+        let local = self.local(transport);
+        let mut invite = Request::new(Method::Invite, binding.contact.clone());
+        let h = &mut invite.headers;
+        h.push(
+            "Via",
+            &format!(
+                "SIP/2.0/{} {};branch={};rport",
+                local.transport,
+                local.sent_by,
+                new_branch()
+            ),
+        );
+        h.push("Max-Forwards", "70");
+        h.push("From", from);
+        h.push("To", &format!("<{aor}>"));
+        h.push("Call-ID", call_id);
+        h.push("CSeq", "1 INVITE");
+        h.push("Contact", &format!("<{}>", local.contact));
+        h.push("Allow", ALLOW);
+        if let Some(ct) = content_type.filter(|_| !body.is_empty()) {
+            h.push("Content-Type", ct);
+        }
+        invite.body = body.clone();
+        let target = Target {
+            transport,
+            addr: binding.source,
+            connection: None,
+        };
+        (invite, target, local)
+    }
+
+    /// The live bindings of extension `user` at `aor`: 404 when no such
+    /// account exists, 480 when it has no live binding.
+    pub(super) fn extension_bindings(&self, user: &str, aor: &str) -> Result<Vec<Binding>, u16> {
+        let realm = &self.shared.authenticator.config().realm;
+        let exists = Algorithm::ALL
+            .iter()
+            .any(|&alg| self.shared.credentials.ha1(realm, user, alg).is_some());
+        if !exists {
+            return Err(404);
+        }
+        let bindings = self.shared.registrar.lookup(aor, SystemTime::now());
+        if bindings.is_empty() {
+            return Err(480);
+        }
+        Ok(bindings)
     }
 }
