@@ -9,160 +9,20 @@
 
 mod common;
 
+use common::baresip::Baresip;
 use common::*;
 use pbx_sip::auth::{Algorithm, InMemoryCredentials};
 use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const REALM: &str = "pbx.test";
 const PASSWORD: &str = "s3cret";
-/// How long baresip gets to do what is expected of it.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The tests run one at a time: each starts several baresip processes on
 /// ports picked just before, and concurrent tests could race for them (and
 /// for the CPU baresip needs to come up within `PATIENCE`).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A running baresip with a ctrl_tcp connection, killed on drop.
-struct Baresip {
-    child: Child,
-    log: PathBuf,
-    ctrl: TcpStream,
-    /// Bytes read from ctrl_tcp and not yet parsed.
-    pending: Vec<u8>,
-    /// Every event and response text seen so far.
-    seen: Vec<String>,
-    _dir: TempDir,
-}
-
-impl Baresip {
-    /// Start baresip registering to `pbx` as `user` (answer mode `auto`
-    /// or `manual`).
-    async fn start(pbx: SocketAddr, user: &str, answermode: &str) -> Baresip {
-        let dir = TempDir::new("pbx-baresip-call", user);
-        let modules = baresip_module_path();
-        let port = free_port();
-        let ctrl_port = free_port();
-        let config = format!(
-            "poll_method\t\tepoll\n\
-             sip_listen\t\t127.0.0.1:{port}\n\
-             sip_transports\t\tudp\n\
-             net_interface\t\t127.0.0.1\n\
-             net_prefer_ipv6\t\tno\n\
-             audio_player\t\taubridge,nullsink\n\
-             audio_source\t\taubridge,nullsrc\n\
-             audio_alert\t\taubridge,nullsink\n\
-             module_path\t\t{modules}\n\
-             module\t\t\tg711.so\n\
-             module\t\t\taubridge.so\n\
-             module_app\t\taccount.so\n\
-             module_app\t\tmenu.so\n\
-             module_app\t\tctrl_tcp.so\n\
-             ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n"
-        );
-        std::fs::write(dir.0.join("config"), config).unwrap();
-        let account = format!(
-            "<sip:{user}@{pbx};transport=udp>;auth_user={user};auth_pass={PASSWORD};\
-             regint=60;answermode={answermode}\n"
-        );
-        std::fs::write(dir.0.join("accounts"), account).unwrap();
-        std::fs::write(dir.0.join("contacts"), "").unwrap();
-        let log = dir.0.join("baresip.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new("baresip")
-            .arg("-f")
-            .arg(&dir.0)
-            .args(["-4", "-s"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("baresip starts: run scripts/install-test-peers.sh");
-        let deadline = Instant::now() + PATIENCE;
-        let ctrl = loop {
-            match TcpStream::connect(("127.0.0.1", ctrl_port)).await {
-                Ok(s) => break s,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("ctrl_tcp of baresip {user} unreachable: {e}"),
-            }
-        };
-        Baresip {
-            child,
-            log,
-            ctrl,
-            pending: Vec::new(),
-            seen: Vec::new(),
-            _dir: dir,
-        }
-    }
-
-    /// Send a ctrl_tcp command.
-    async fn command(&mut self, command: &str, params: &str) {
-        let json = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
-        let netstring = format!("{}:{json},", json.len());
-        self.ctrl.write_all(netstring.as_bytes()).await.unwrap();
-    }
-
-    /// Wait until an event or response containing `needle` arrives
-    /// (or was already seen); false after `PATIENCE`.
-    async fn wait_event(&mut self, needle: &str) -> bool {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        let mut checked = 0;
-        loop {
-            if self.seen[checked..].iter().any(|s| s.contains(needle)) {
-                return true;
-            }
-            checked = self.seen.len();
-            let mut buf = [0u8; 4096];
-            let n = match tokio::time::timeout_at(deadline, self.ctrl.read(&mut buf)).await {
-                Ok(Ok(n)) if n > 0 => n,
-                _ => return false,
-            };
-            self.pending.extend_from_slice(&buf[..n]);
-            while let Some(colon) = self.pending.iter().position(|&b| b == b':') {
-                let Some(len) = std::str::from_utf8(&self.pending[..colon])
-                    .ok()
-                    .and_then(|s| s.parse::<usize>().ok())
-                else {
-                    self.pending.clear();
-                    break;
-                };
-                if self.pending.len() < colon + 1 + len + 1 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&self.pending[colon + 1..colon + 1 + len]);
-                self.seen.push(text.into_owned());
-                self.pending.drain(..colon + 1 + len + 1);
-            }
-        }
-    }
-
-    /// What baresip printed so far and the ctrl_tcp traffic, for failures.
-    fn log(&self) -> String {
-        format!(
-            "{}\n--- ctrl_tcp ---\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default(),
-            self.seen.join("\n")
-        )
-    }
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn service(ring_timeout: Duration) -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
@@ -198,8 +58,8 @@ async fn call_is_answered_then_caller_hangs_up() {
     let started = Instant::now();
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -254,7 +114,7 @@ async fn call_to_unregistered_extension_gets_480() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1001", &caller).await;
 
     caller.command("dial", &format!("sip:1002@{pbx}")).await;
@@ -277,8 +137,8 @@ async fn callee_rejects_and_caller_gets_the_rejection() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -308,8 +168,8 @@ async fn caller_cancels_before_answer() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -339,8 +199,8 @@ async fn ring_timeout_cancels_and_answers_480() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(2)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -367,8 +227,8 @@ async fn hold_and_resume_are_relayed_then_callee_hangs_up() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -419,7 +279,7 @@ async fn call_to_unknown_extension_gets_404() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1001", &caller).await;
 
     caller.command("dial", &format!("sip:1999@{pbx}")).await;
@@ -440,10 +300,10 @@ async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut ringing = Baresip::start(pbx, "1002", "manual").await;
+    let mut ringing = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
     registered(&service, "1002", &ringing).await;
-    let mut answering = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut answering = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     assert!(
         wait_for(PATIENCE, || service.lookup("sip:1002@127.0.0.1").len() == 2).await,
         "two bindings expected: {:?}",
@@ -493,9 +353,9 @@ async fn callee_blind_transfers_the_caller_to_a_third_extension() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
-    let mut target = Baresip::start(pbx, "1003", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut target = Baresip::start(pbx, PASSWORD, "1003", "auto").await;
     for (user, phone) in [("1001", &caller), ("1002", &callee), ("1003", &target)] {
         registered(&service, user, phone).await;
     }
@@ -547,8 +407,8 @@ async fn transfer_to_an_unknown_extension_is_refused_with_404() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
     registered(&service, "1001", &caller).await;
     registered(&service, "1002", &callee).await;
 

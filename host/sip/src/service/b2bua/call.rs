@@ -105,6 +105,10 @@ pub(super) enum ClientRole {
     TransferReinvite,
     /// The final NOTIFY to the transferor: its answer triggers our BYE.
     TransferDone,
+    /// A REGISTER of trunk number `usize`.
+    TrunkRegister(usize),
+    /// An OPTIONS keep-alive of trunk number `usize`.
+    TrunkProbe(usize),
     /// BYE, CANCEL, NOTIFY: the answer does not matter.
     Other,
 }
@@ -146,6 +150,8 @@ pub(super) struct Call {
     pub(super) sdp: [Bytes; 2],
     /// A blind transfer in progress.
     pub(super) transfer: Option<Box<Transfer>>,
+    /// An outbound call's progress through its trunks.
+    pub(super) outbound: Option<Box<Outbound>>,
     pub(super) ring_deadline: Option<Duration>,
     pub(super) ended_at: Option<Duration>,
     pub(super) two_xx: Vec<(Leg, TwoXxRetransmitter)>,

@@ -66,6 +66,8 @@ impl B2bua {
                     self.transfer_done(layer, now, id, &mut out);
                 }
             }
+            ClientRole::TrunkRegister(t) => self.trunk_event(layer, now, t, true, event, &mut out),
+            ClientRole::TrunkProbe(t) => self.trunk_event(layer, now, t, false, event, &mut out),
             ClientRole::Other => {}
         }
         out
@@ -104,12 +106,16 @@ impl B2bua {
                 self.fork_2xx(layer, now, id, i, resp, out);
             }
             TuEvent::Final(resp) => {
-                call.forks[i].final_response = Some(resp);
-                self.check_failed(layer, now, id, out);
+                call.forks[i].final_response = Some(resp.clone());
+                if !self.outbound_failure(layer, now, id, i, Some(&resp), out) {
+                    self.check_failed(layer, now, id, out);
+                }
             }
             TuEvent::Timeout | TuEvent::TransportError => {
                 call.forks[i].final_response = Some(invite.response(408, reason_phrase(408), None));
-                self.check_failed(layer, now, id, out);
+                if !self.outbound_failure(layer, now, id, i, None, out) {
+                    self.check_failed(layer, now, id, out);
+                }
             }
             TuEvent::Request(_) | TuEvent::CancelFor { .. } => {}
         }

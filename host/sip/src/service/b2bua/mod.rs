@@ -32,6 +32,7 @@
 //! relayed.
 
 use super::register::address_of_record;
+use super::trunks::{TrunkSet, TrunksConfig};
 use super::{Counters, Shared};
 use crate::auth::{Algorithm, Rejection};
 use crate::dialog::{
@@ -54,9 +55,11 @@ use std::time::{Duration, SystemTime};
 mod call;
 mod forks;
 mod in_dialog;
+mod outbound;
 mod setup;
 mod timers;
 mod transfer;
+use outbound::Outbound;
 use transfer::Detached;
 
 pub(crate) use call::Effect;
@@ -83,6 +86,8 @@ pub(crate) struct B2bua {
     /// Dialogs of transferors that left their call (REFER): their BYE and
     /// late requests are answered without touching the call.
     detached: HashMap<DialogId, Detached>,
+    /// Trunks: routes, DIDs, registrations and keep-alives.
+    trunks: TrunkSet,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -120,6 +125,7 @@ impl B2bua {
         udp: Option<SocketAddr>,
         tcp: Option<SocketAddr>,
         ring_timeout: Duration,
+        trunks: TrunksConfig,
     ) -> Self {
         B2bua {
             shared,
@@ -135,6 +141,7 @@ impl B2bua {
             targets: HashMap::new(),
             last_scan: Duration::ZERO,
             detached: HashMap::new(),
+            trunks: TrunkSet::new(trunks, udp),
         }
     }
 
@@ -177,7 +184,11 @@ impl B2bua {
 
     /// The earliest time [`poll`](Self::poll) has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY)
+        let calls = (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY);
+        match (calls, self.trunks.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// A new request for the B2BUA: an out-of-dialog INVITE or an
