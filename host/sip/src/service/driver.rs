@@ -70,6 +70,8 @@ pub(crate) struct Options {
     pub(crate) purge_interval: Option<Duration>,
     /// Trunks, routes and DIDs.
     pub(crate) trunks: super::trunks::TrunksConfig,
+    /// Session-timer policy for callers.
+    pub(crate) session_timer: Option<crate::dialog::session_timer::UasPolicy>,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -86,6 +88,7 @@ pub(crate) async fn run(
         rate_limiter,
         purge_interval,
         trunks,
+        session_timer,
     } = options;
     let mut purge_timer = purge_interval.filter(|p| !p.is_zero()).map(|period| {
         let mut timer = tokio::time::interval_at(Instant::now() + period, period);
@@ -99,6 +102,7 @@ pub(crate) async fn run(
         transports.local_addrs(TransportKind::Tcp).first().copied(),
         ring_timeout,
         trunks,
+        session_timer,
     );
     let mut driver = Driver {
         shared,

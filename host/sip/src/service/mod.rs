@@ -37,12 +37,19 @@
 
 pub mod b2bua;
 pub mod driver;
+#[cfg(test)]
+mod extension_tests;
 pub mod register;
+#[cfg(test)]
+mod relay_tests;
+#[cfg(test)]
+mod test_phones;
 #[cfg(test)]
 mod tests;
 pub mod trunks;
 
 use crate::auth::{AuthConfig, Authenticated, Authenticator, BanList, CredentialStore};
+use crate::dialog::session_timer::UasPolicy;
 use crate::message::Request;
 use crate::protection::{Acl, RateLimitConfig, RateLimiter};
 use crate::registrar::{Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore};
@@ -104,6 +111,10 @@ pub struct ServiceConfig {
     /// Trunks to carriers, outbound routes and inbound DIDs (none by
     /// default).
     pub trunks: TrunksConfig,
+    /// Session timers (RFC 4028) on callers' legs: `None` (the default)
+    /// runs none; `Some(policy)` negotiates Session-Expires with every
+    /// caller and hangs up sessions that are not refreshed.
+    pub session_timer: Option<UasPolicy>,
 }
 
 impl ServiceConfig {
@@ -132,6 +143,7 @@ impl ServiceConfig {
             acls: HashMap::new(),
             purge_interval: Some(Duration::from_secs(60)),
             trunks: TrunksConfig::default(),
+            session_timer: None,
         }
     }
 }
@@ -315,6 +327,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
             rate_limiter,
             purge_interval: config.purge_interval,
             trunks: config.trunks,
+            session_timer: config.session_timer,
         },
     ));
     Ok(ServiceHandle {

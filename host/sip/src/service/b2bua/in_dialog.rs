@@ -22,6 +22,10 @@ impl B2bua {
             return;
         }
         let found = dialog_id.and_then(|d| self.by_dialog.get(&d).copied());
+        if found.is_none() && req.method == Method::Prack {
+            self.early_prack(layer, now, key, &req, out);
+            return;
+        }
         let Some((id, leg)) = found else {
             respond(layer, now, key, no_dialog(&req), out);
             return;
@@ -188,6 +192,9 @@ impl B2bua {
                 relayed
                     .headers
                     .push("Contact", &format!("<{}>", call.local(from).contact));
+            }
+            if from == Leg::A {
+                Self::caller_refreshed(call, request, &mut relayed, now);
             }
         }
         if invite && ok {

@@ -35,11 +35,13 @@ use super::register::address_of_record;
 use super::trunks::{TrunkSet, TrunksConfig};
 use super::{Counters, Shared};
 use crate::auth::{Algorithm, Rejection};
+use crate::dialog::session_timer::UasPolicy;
 use crate::dialog::{
     Dialog, DialogId, Dialogs, LocalEndpoint, UacOutcome, cancel_for, new_tag, no_dialog,
 };
 use crate::message::{Headers, Method, Request, Response, SipMessage, reason_phrase};
 use crate::registrar::Binding;
+use crate::transaction::TimerConfig;
 use crate::transaction::key::new_branch;
 use crate::transaction::{
     LayerAction, TransactionKey, TransactionLayer, TuEvent, TwoXxEvent, TwoXxRetransmitter,
@@ -53,6 +55,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 mod call;
+mod extensions;
 mod forks;
 mod in_dialog;
 mod outbound;
@@ -88,6 +91,10 @@ pub(crate) struct B2bua {
     detached: HashMap<DialogId, Detached>,
     /// Trunks: routes, DIDs, registrations and keep-alives.
     trunks: TrunkSet,
+    /// Calls by the To tag we gave the caller (PRACKs in early dialogs).
+    by_a_tag: HashMap<String, u64>,
+    /// Session-timer policy for callers (RFC 4028), if enabled.
+    session_policy: Option<UasPolicy>,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -113,6 +120,9 @@ const SCAN_EVERY: Duration = Duration::from_millis(20);
 const CALL_LOG_KEEP: usize = 10_000;
 
 /// The methods the B2BUA accepts, for Allow headers.
+/// The extensions our requests and answers announce.
+const SUPPORTED: &str = "100rel, timer";
+
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
 
 /// How long an ended call is kept to absorb late messages (64*T1).
@@ -126,6 +136,7 @@ impl B2bua {
         tcp: Option<SocketAddr>,
         ring_timeout: Duration,
         trunks: TrunksConfig,
+        session_policy: Option<UasPolicy>,
     ) -> Self {
         B2bua {
             shared,
@@ -142,6 +153,8 @@ impl B2bua {
             last_scan: Duration::ZERO,
             detached: HashMap::new(),
             trunks: TrunkSet::new(trunks, udp),
+            by_a_tag: HashMap::new(),
+            session_policy,
         }
     }
 
@@ -295,6 +308,7 @@ impl B2bua {
     fn drop_call(&mut self, id: u64) {
         if let Some(call) = self.calls.remove(&id) {
             self.by_a_invite.remove(&call.a_key);
+            self.by_a_tag.remove(&call.a_tag);
             if let Some(rid) = request_id(&call.a_invite) {
                 self.by_a_request.remove(&rid);
             }

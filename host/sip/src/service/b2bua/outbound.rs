@@ -351,6 +351,7 @@ fn trunk_invite(
     h.push("CSeq", "1 INVITE");
     h.push("Contact", &format!("<{}>", local.contact));
     h.push("Allow", ALLOW);
+    h.push("Supported", "100rel");
     if !a_invite.body.is_empty()
         && let Some(ct) = a_invite.headers.get("Content-Type")
     {

@@ -19,6 +19,14 @@ impl B2bua {
             respond(layer, now, key, ok, out);
             return;
         }
+        if let Some(refusal) = extensions::unsupported_requirement(&req) {
+            respond(layer, now, key, refusal, out);
+            return;
+        }
+        if let Err(too_small) = Self::session_for(self.session_policy.as_ref(), &req, now) {
+            respond(layer, now, key, too_small, out);
+            return;
+        }
         if let Some(trunk) = self.trunks.inbound(source) {
             return self.inbound_call(layer, now, key, req, source, route, trunk, out);
         }
@@ -141,6 +149,10 @@ impl B2bua {
             transfers: 0,
             sdp: [req.body.clone(), Bytes::new()],
             transfer: None,
+            reliable: extensions::Reliable::for_invite(req),
+            session: Self::session_for(self.session_policy.as_ref(), req, now)
+                .ok()
+                .flatten(),
             outbound: None,
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
@@ -209,6 +221,7 @@ impl B2bua {
                     target,
                     local,
                     final_response: None,
+                    rseq: extensions::new_tracker(),
                 });
                 out.extend(actions.into_iter().map(Effect::Layer));
                 true
@@ -240,6 +253,7 @@ impl B2bua {
         }
         tracing::info!(caller = %call.caller, callee = %call.callee, forks = call.forks.len(), "call started");
         self.by_a_invite.insert(key.clone(), id);
+        self.by_a_tag.insert(call.a_tag.clone(), id);
         if let Some(rid) = request_id(&call.a_invite) {
             self.by_a_request.insert(rid, id);
         }
@@ -283,6 +297,7 @@ impl B2bua {
         h.push("CSeq", "1 INVITE");
         h.push("Contact", &format!("<{}>", local.contact));
         h.push("Allow", ALLOW);
+        h.push("Supported", "100rel");
         if let Some(ct) = content_type.filter(|_| !body.is_empty()) {
             h.push("Content-Type", ct);
         }

@@ -29,6 +29,10 @@ impl B2bua {
                 self.end(id, now, CallOutcome::Failed(480));
                 continue;
             }
+            self.poll_extensions(layer, now, id, &mut out);
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
             let mut gave_up = false;
             for (leg, r) in &mut call.two_xx {
                 match r.poll(now) {
