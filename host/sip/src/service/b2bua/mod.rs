@@ -48,7 +48,7 @@ use crate::transaction::{
 };
 use crate::transport::{ConnectionId, Target, TransportKind};
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -95,6 +95,11 @@ pub(crate) struct B2bua {
     by_a_tag: HashMap<String, u64>,
     /// Session-timer policy for callers (RFC 4028), if enabled.
     session_policy: Option<UasPolicy>,
+    /// Calls in progress: the only ones the timer scan visits.
+    live: HashSet<u64>,
+    /// Ended calls by end time, oldest first, until they are forgotten
+    /// [`LINGER`] later.
+    lingering: VecDeque<(Duration, u64)>,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -155,6 +160,8 @@ impl B2bua {
             trunks: TrunkSet::new(trunks, udp),
             by_a_tag: HashMap::new(),
             session_policy,
+            live: HashSet::new(),
+            lingering: VecDeque::new(),
         }
     }
 
@@ -197,7 +204,11 @@ impl B2bua {
 
     /// The earliest time [`poll`](Self::poll) has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        let calls = (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY);
+        let calls = if self.live.is_empty() {
+            self.lingering.front().map(|&(ended, _)| ended + LINGER)
+        } else {
+            Some(self.last_scan + SCAN_EVERY)
+        };
         match (calls, self.trunks.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -277,6 +288,8 @@ impl B2bua {
             return;
         }
         call.ended_at = Some(now);
+        self.live.remove(&id);
+        self.lingering.push_back((now, id));
         call.ring_deadline = None;
         tracing::info!(caller = %call.caller, callee = %call.callee, ?outcome, "call ended");
         let record = CallRecord {
@@ -306,6 +319,7 @@ impl B2bua {
     }
 
     fn drop_call(&mut self, id: u64) {
+        self.live.remove(&id);
         if let Some(call) = self.calls.remove(&id) {
             self.by_a_invite.remove(&call.a_key);
             self.by_a_tag.remove(&call.a_tag);

@@ -258,6 +258,7 @@ impl B2bua {
             self.by_a_request.insert(rid, id);
         }
         self.calls.insert(id, call);
+        self.live.insert(id);
         self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
     }
 
