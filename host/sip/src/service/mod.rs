@@ -35,6 +35,7 @@
 //! Time: the authenticator and the registrar use `SystemTime::now()`; the
 //! transaction layer counts from a tokio `Instant` taken at start.
 
+pub mod app;
 pub mod b2bua;
 pub mod driver;
 #[cfg(test)]
@@ -64,6 +65,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+pub use app::{AppCall, AppConfig, AppEvent, CallRouter, NewCall, RouteDecision};
 pub use b2bua::{CallOutcome, CallRecord};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -115,6 +117,9 @@ pub struct ServiceConfig {
     /// runs none; `Some(policy)` negotiates Session-Expires with every
     /// caller and hangs up sessions that are not refreshed.
     pub session_timer: Option<UasPolicy>,
+    /// The application (call model) that routes new calls and takes the
+    /// ones it wants; `None` (the default) for the built-in routing only.
+    pub app: Option<AppConfig>,
 }
 
 impl ServiceConfig {
@@ -144,6 +149,7 @@ impl ServiceConfig {
             purge_interval: Some(Duration::from_secs(60)),
             trunks: TrunksConfig::default(),
             session_timer: None,
+            app: None,
         }
     }
 }
@@ -328,6 +334,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
             purge_interval: config.purge_interval,
             trunks: config.trunks,
             session_timer: config.session_timer,
+            app: config.app,
         },
     ));
     Ok(ServiceHandle {

@@ -163,6 +163,8 @@ pub(super) struct Call {
     pub(super) reliable: Reliable,
     /// The A leg's session timer (RFC 4028), when negotiated.
     pub(super) session: Option<SessionTimer>,
+    /// Events for the application, when the call was handed to it.
+    pub(super) app: Option<tokio::sync::mpsc::UnboundedSender<crate::service::app::AppEvent>>,
     /// An outbound call's progress through its trunks.
     pub(super) outbound: Option<Box<Outbound>>,
     pub(super) ring_deadline: Option<Duration>,

@@ -82,6 +82,9 @@ impl B2bua {
             Method::Refer => self.on_refer(layer, now, key, id, leg, req, out),
             // We never send reliable provisionals, so no PRACK can match.
             Method::Prack => respond(layer, now, key, no_dialog(&req), out),
+            _ if self.calls.get(&id).is_some_and(|c| c.app.is_some()) => {
+                self.app_in_dialog(layer, now, key, id, req, out)
+            }
             _ => self.relay_request(layer, now, key, id, leg, req, out),
         }
     }
@@ -226,6 +229,9 @@ impl B2bua {
         call.two_xx.retain(|(_, r)| !r.is_finished());
         if leg == Leg::A && !call.a_acked {
             call.a_acked = true;
+            if let Some(app) = call.app.as_ref() {
+                let _ = app.send(AppEvent::Confirmed);
+            }
             tracing::info!(caller = %call.caller, callee = %call.callee, "call confirmed");
         }
     }

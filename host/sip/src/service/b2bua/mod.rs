@@ -31,6 +31,7 @@
 //! forgotten (32 s after the end) is not ACKed; offers in ACK are not
 //! relayed.
 
+use super::app::{AppCommand, AppConfig, AppEvent};
 use super::register::address_of_record;
 use super::trunks::{TrunkSet, TrunksConfig};
 use super::{Counters, Shared};
@@ -54,6 +55,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
+mod app_calls;
 mod call;
 mod extensions;
 mod forks;
@@ -100,6 +102,11 @@ pub(crate) struct B2bua {
     /// Ended calls by end time, oldest first, until they are forgotten
     /// [`LINGER`] later.
     lingering: VecDeque<(Duration, u64)>,
+    /// Where calls go to the application, if anywhere.
+    app: Option<AppConfig>,
+    /// The application's commands to the driver (cloned into every
+    /// [`AppCall`](crate::service::app::AppCall)).
+    commands: tokio::sync::mpsc::UnboundedSender<AppCommand>,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -133,16 +140,34 @@ const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, N
 /// How long an ended call is kept to absorb late messages (64*T1).
 const LINGER: Duration = Duration::from_secs(32);
 
+/// The B2BUA's share of the [`ServiceConfig`](super::ServiceConfig).
+pub(crate) struct Settings {
+    /// How long a call may ring.
+    pub(crate) ring_timeout: Duration,
+    /// Trunks, routes and DIDs.
+    pub(crate) trunks: TrunksConfig,
+    /// Session timers for callers, if enabled.
+    pub(crate) session_policy: Option<UasPolicy>,
+    /// The application that routes and takes calls, if any.
+    pub(crate) app: Option<AppConfig>,
+}
+
 impl B2bua {
-    /// A B2BUA reachable at the service's first UDP and TCP addresses.
+    /// A B2BUA reachable at the service's first UDP and TCP addresses;
+    /// applications' commands come back through `commands`.
     pub(crate) fn new(
         shared: Arc<Shared>,
         udp: Option<SocketAddr>,
         tcp: Option<SocketAddr>,
-        ring_timeout: Duration,
-        trunks: TrunksConfig,
-        session_policy: Option<UasPolicy>,
+        settings: Settings,
+        commands: tokio::sync::mpsc::UnboundedSender<AppCommand>,
     ) -> Self {
+        let Settings {
+            ring_timeout,
+            trunks,
+            session_policy,
+            app,
+        } = settings;
         B2bua {
             shared,
             udp,
@@ -162,6 +187,8 @@ impl B2bua {
             session_policy,
             live: HashSet::new(),
             lingering: VecDeque::new(),
+            app,
+            commands,
         }
     }
 
@@ -303,8 +330,13 @@ impl B2bua {
             transfers: call.transfers,
             outcome,
         };
+        let app = call.app.take();
         self.record(record);
         self.shared.live_calls.fetch_sub(1, Ordering::Relaxed);
+        // Last, so that an application seeing the end sees it everywhere.
+        if let Some(app) = app {
+            let _ = app.send(AppEvent::Ended(outcome));
+        }
     }
 
     fn record(&self, record: CallRecord) {

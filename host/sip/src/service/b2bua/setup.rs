@@ -1,6 +1,7 @@
 //! A new call: checks on the A-leg INVITE and the start of the B leg.
 
 use super::*;
+use crate::service::app::{NewCall, RouteDecision};
 
 impl B2bua {
     #[allow(clippy::too_many_arguments)]
@@ -66,6 +67,21 @@ impl B2bua {
         let Some((callee, aor)) = address_of_record(&format!("<{}>", req.uri)) else {
             return self.refuse(layer, now, key, &req, caller, String::new(), 404, out);
         };
+        let new = NewCall {
+            caller: caller.clone(),
+            callee: callee.clone(),
+            trunk: None,
+            source,
+        };
+        match self.decide(&new) {
+            RouteDecision::Default => {}
+            RouteDecision::Application => {
+                return self.app_call(layer, now, key, req, source, route, new, out);
+            }
+            RouteDecision::Reject(status) => {
+                return self.refuse(layer, now, key, &req, caller, callee, status, out);
+            }
+        }
         if callee == caller {
             return self.refuse(layer, now, key, &req, caller, callee, 486, out);
         }
@@ -154,6 +170,7 @@ impl B2bua {
                 .ok()
                 .flatten(),
             outbound: None,
+            app: None,
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
             two_xx: Vec::new(),
@@ -252,6 +269,12 @@ impl B2bua {
             return;
         }
         tracing::info!(caller = %call.caller, callee = %call.callee, forks = call.forks.len(), "call started");
+        self.register_call(key, id, call);
+    }
+
+    /// Index and keep call `id`, whose A-leg INVITE is server transaction
+    /// `key`.
+    pub(super) fn register_call(&mut self, key: &TransactionKey, id: u64, call: Call) {
         self.by_a_invite.insert(key.clone(), id);
         self.by_a_tag.insert(call.a_tag.clone(), id);
         if let Some(rid) = request_id(&call.a_invite) {
