@@ -36,6 +36,7 @@
 //! section 18.1.1), and the sent-by check on received responses (section
 //! 18.1.2, left to the transaction layer).
 
+mod connections;
 mod tcp;
 mod tls;
 mod udp;
@@ -227,7 +228,7 @@ struct Shared {
     tcp_local: Vec<SocketAddr>,
     tls_local: Vec<SocketAddr>,
     tls: tls::TlsState,
-    connections: tcp::Connections,
+    connections: connections::Connections,
     incoming: mpsc::Sender<Incoming>,
     counters: Counters,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -279,7 +280,7 @@ impl Transports {
             tcp_local,
             tls_local,
             tls,
-            connections: tcp::Connections::default(),
+            connections: connections::Connections::default(),
             incoming: tx,
             counters: Counters::default(),
             tasks: Mutex::new(Vec::new()),
@@ -391,7 +392,9 @@ impl TransportHandle {
         let bytes = response.to_bytes();
         if transport.is_reliable()
             && let Some(id) = connection
-            && tcp::send_on(&self.shared, id, bytes.clone()).await.is_ok()
+            && connections::send_on(&self.shared, id, bytes.clone())
+                .await
+                .is_ok()
         {
             return Ok(Some(id));
         }

@@ -12,13 +12,12 @@
 //! or else for the target's IP address (the certificate must then name
 //! it in a subjectAltName).
 
-use super::{ConnectionId, Shared, Target, TransportError, TransportKind, tcp};
+use super::{ConnectionId, Shared, Target, TransportError, TransportKind, connections, tcp};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
@@ -241,22 +240,10 @@ pub(super) async fn send(
     target: Target,
     server_name: Option<&str>,
 ) -> Result<ConnectionId, TransportError> {
-    let mut bytes = bytes;
-    for id in [
-        target.connection,
-        shared.connections.by_addr(TransportKind::Tls, target.addr),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let Some(tx) = shared.connections.sender(id) else {
-            continue;
-        };
-        match tx.send(bytes).await {
-            Ok(()) => return Ok(id),
-            Err(mpsc::error::SendError(b)) => bytes = b,
-        }
-    }
+    let bytes = match connections::send_existing(shared, TransportKind::Tls, target, bytes).await {
+        Ok(id) => return Ok(id),
+        Err(bytes) => bytes,
+    };
     let connector = shared.tls.connector.clone().ok_or_else(|| {
         TransportError::Tls("no TLS root certificates configured for outgoing connections".into())
     })?;
@@ -280,7 +267,7 @@ pub(super) async fn send(
         .await
         .map_err(|_| TransportError::ConnectTimeout(addr))??;
     let id = tcp::spawn_connection(shared, tls, TransportKind::Tls, addr, local);
-    tcp::send_on(shared, id, bytes).await?;
+    connections::send_on(shared, id, bytes).await?;
     Ok(id)
 }
 
