@@ -9,6 +9,9 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 
+/// Outgoing messages queued per connection.
+pub(super) const QUEUE: usize = 64;
+
 /// Open connections (TCP, TLS, WS and WSS), by id and by transport and peer
 /// address.
 #[derive(Default)]

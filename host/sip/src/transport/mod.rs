@@ -36,23 +36,29 @@
 //! section 18.1.1), and the sent-by check on received responses (section
 //! 18.1.2, left to the transaction layer).
 
+mod config;
 mod connections;
+mod stats;
 mod tcp;
 mod tls;
 mod udp;
 pub mod via;
+mod ws;
 
 use crate::message::{Response, SipMessage};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+pub use config::TransportConfig;
+pub use stats::TransportStats;
+use stats::{Counters, bump};
 pub use tls::{PemSource, TlsConfig, transport_for_uri};
 pub use via::{ResponseTarget, response_target, stamp_received};
+pub use ws::WsConfig;
 
 /// Which transport a message came on or goes over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,22 +69,45 @@ pub enum TransportKind {
     Tcp,
     /// TLS over TCP (RFC 3261 section 26).
     Tls,
+    /// WebSocket (RFC 7118).
+    Ws,
+    /// WebSocket over TLS (RFC 7118).
+    Wss,
 }
 
 impl TransportKind {
-    /// The Via transport token ("UDP", "TCP", "TLS").
+    /// The Via transport token ("UDP", "TCP", "TLS", "WS", "WSS").
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::Udp => "UDP",
             TransportKind::Tcp => "TCP",
             TransportKind::Tls => "TLS",
+            TransportKind::Ws => "WS",
+            TransportKind::Wss => "WSS",
         }
     }
 
-    /// Whether the transport is reliable (RFC 3261 section 18).
+    /// Whether the transport is reliable (RFC 3261 section 18): all but
+    /// UDP.
     pub fn is_reliable(self) -> bool {
-        matches!(self, TransportKind::Tcp | TransportKind::Tls)
+        !matches!(self, TransportKind::Udp)
     }
+
+    /// Whether this is a WebSocket transport, over which we never open
+    /// connections: messages go over the peer's open connection or not
+    /// at all.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, TransportKind::Ws | TransportKind::Wss)
+    }
+
+    /// Every transport, in Via-token order of the list above.
+    pub const ALL: [TransportKind; 5] = [
+        TransportKind::Udp,
+        TransportKind::Tcp,
+        TransportKind::Tls,
+        TransportKind::Ws,
+        TransportKind::Wss,
+    ];
 }
 
 impl fmt::Display for TransportKind {
@@ -87,7 +116,7 @@ impl fmt::Display for TransportKind {
     }
 }
 
-/// Identifies one TCP connection for the lifetime of a [`Transports`].
+/// Identifies one TCP, TLS or WebSocket connection for the lifetime of a [`Transports`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
 
@@ -119,53 +148,6 @@ pub struct Target {
     pub connection: Option<ConnectionId>,
 }
 
-/// What to bind and how to behave.
-#[derive(Debug, Clone)]
-pub struct TransportConfig {
-    /// UDP bind addresses (IPv4 and/or IPv6; port 0 picks one).
-    pub udp: Vec<SocketAddr>,
-    /// TCP listen addresses.
-    pub tcp: Vec<SocketAddr>,
-    /// TLS listen addresses (default none; needs
-    /// [`TlsConfig::certificate_chain`] and [`TlsConfig::private_key`]).
-    pub tls_listen: Vec<SocketAddr>,
-    /// Certificates and keys for TLS, listening and connecting.
-    pub tls: TlsConfig,
-    /// A TCP connection with no traffic either way for this long is
-    /// closed (default 5 minutes).
-    pub idle_timeout: Duration,
-    /// Largest message accepted, in bytes (default and upper bound:
-    /// [`MAX_MESSAGE_BYTES`](crate::message::MAX_MESSAGE_BYTES)).
-    pub max_message_size: usize,
-    /// Capacity of the [`Incoming`] channel.
-    pub channel_capacity: usize,
-    /// How long an outgoing TCP connect may take.
-    pub connect_timeout: Duration,
-}
-
-impl Default for TransportConfig {
-    fn default() -> Self {
-        TransportConfig {
-            udp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
-            tcp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
-            tls_listen: Vec::new(),
-            tls: TlsConfig::default(),
-            idle_timeout: Duration::from_secs(300),
-            max_message_size: crate::message::MAX_MESSAGE_BYTES,
-            channel_capacity: 1024,
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl TransportConfig {
-    /// The effective message size limit (never above the parser's).
-    fn max_size(&self) -> usize {
-        self.max_message_size
-            .clamp(1, crate::message::MAX_MESSAGE_BYTES)
-    }
-}
-
 /// Transport failures seen by a sender.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -187,6 +169,13 @@ pub enum TransportError {
     /// The connection closed before the message could be queued.
     #[error("connection closed")]
     ConnectionClosed,
+    /// No open connection of a transport we cannot connect over
+    /// (WebSocket) to the peer.
+    #[error(
+        "no open {0} connection from {1}: WebSocket clients must keep their connection \
+         open (the server never connects to them); the client has to reconnect and register again"
+    )]
+    NoConnection(TransportKind, SocketAddr),
     /// TLS configuration or handshake failure (names the file or peer).
     #[error("tls: {0}")]
     Tls(String),
@@ -195,38 +184,14 @@ pub enum TransportError {
     Shutdown,
 }
 
-/// Counters for monitoring.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TransportStats {
-    /// Messages dropped without an answer (unparseable, or a malformed
-    /// response, or no channel room).
-    pub dropped: u64,
-    /// Malformed requests answered with an error status.
-    pub rejected: u64,
-    /// TCP connections closed because of bad or oversize input.
-    pub closed_on_error: u64,
-    /// TCP connections closed for being idle.
-    pub closed_idle: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    rejected: AtomicU64,
-    closed_on_error: AtomicU64,
-    closed_idle: AtomicU64,
-}
-
-fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
-}
-
 /// State shared by all transport tasks and handles.
 struct Shared {
     config: TransportConfig,
     udp: Vec<udp::UdpEndpoint>,
     tcp_local: Vec<SocketAddr>,
     tls_local: Vec<SocketAddr>,
+    ws_local: Vec<SocketAddr>,
+    wss_local: Vec<SocketAddr>,
     tls: tls::TlsState,
     connections: connections::Connections,
     incoming: mpsc::Sender<Incoming>,
@@ -257,28 +222,19 @@ impl Transports {
         for addr in &config.udp {
             udp_sockets.push(udp::UdpEndpoint::bind(*addr).await?);
         }
-        let mut listeners = Vec::new();
-        for addr in &config.tcp {
-            listeners.push(tcp::bind(*addr).await?);
-        }
-        let tcp_local = listeners
-            .iter()
-            .map(|l| l.local_addr())
-            .collect::<Result<Vec<_>, _>>()?;
-        let tls = tls::TlsState::build(&config.tls, !config.tls_listen.is_empty())?;
-        let mut tls_listeners = Vec::new();
-        for addr in &config.tls_listen {
-            tls_listeners.push(tcp::bind(*addr).await?);
-        }
-        let tls_local = tls_listeners
-            .iter()
-            .map(|l| l.local_addr())
-            .collect::<Result<Vec<_>, _>>()?;
+        let (listeners, tcp_local) = bind_all(&config.tcp).await?;
+        let serves_tls = !config.tls_listen.is_empty() || !config.wss_listen.is_empty();
+        let tls = tls::TlsState::build(&config.tls, serves_tls)?;
+        let (tls_listeners, tls_local) = bind_all(&config.tls_listen).await?;
+        let (ws_listeners, ws_local) = bind_all(&config.ws_listen).await?;
+        let (wss_listeners, wss_local) = bind_all(&config.wss_listen).await?;
         let shared = Arc::new(Shared {
             config,
             udp: udp_sockets,
             tcp_local,
             tls_local,
+            ws_local,
+            wss_local,
             tls,
             connections: connections::Connections::default(),
             incoming: tx,
@@ -296,6 +252,12 @@ impl Transports {
         }
         for listener in tls_listeners {
             let task = tokio::spawn(tls::accept_loop(shared.clone(), listener));
+            shared.track(task.abort_handle());
+        }
+        let ws = ws_listeners.into_iter().map(|l| (l, TransportKind::Ws));
+        let wss = wss_listeners.into_iter().map(|l| (l, TransportKind::Wss));
+        for (listener, kind) in ws.chain(wss) {
+            let task = tokio::spawn(ws::accept_loop(shared.clone(), listener, kind));
             shared.track(task.abort_handle());
         }
         Ok((TransportHandle { shared }, rx))
@@ -324,19 +286,24 @@ impl TransportHandle {
             TransportKind::Udp => self.shared.udp.iter().map(|u| u.local).collect(),
             TransportKind::Tcp => self.shared.tcp_local.clone(),
             TransportKind::Tls => self.shared.tls_local.clone(),
+            TransportKind::Ws => self.shared.ws_local.clone(),
+            TransportKind::Wss => self.shared.wss_local.clone(),
         }
     }
 
     fn all_local_addrs(&self) -> Vec<(TransportKind, SocketAddr)> {
-        [TransportKind::Udp, TransportKind::Tcp, TransportKind::Tls]
+        TransportKind::ALL
             .into_iter()
             .flat_map(|k| self.local_addrs(k).into_iter().map(move |a| (k, a)))
             .collect()
     }
 
-    /// Send a message to `target`. Over TCP this uses `target.connection`
-    /// while it is open, else an open connection to `target.addr`, else a
-    /// new connection. Returns the connection used, if any.
+    /// Send a message to `target`. Over TCP and TLS this uses
+    /// `target.connection` while it is open, else an open connection to
+    /// `target.addr`, else a new connection. Over WS and WSS only the
+    /// first two apply: with neither open it fails with
+    /// [`TransportError::NoConnection`]. Returns the connection used, if
+    /// any.
     pub async fn send(
         &self,
         message: &SipMessage,
@@ -358,6 +325,9 @@ impl TransportHandle {
             }
             TransportKind::Tcp => tcp::send(&self.shared, bytes, target).await.map(Some),
             TransportKind::Tls => tls::send(&self.shared, bytes, target, None).await.map(Some),
+            TransportKind::Ws | TransportKind::Wss => {
+                ws::send(&self.shared, bytes, target).await.map(Some)
+            }
         }
     }
 
@@ -383,6 +353,9 @@ impl TransportHandle {
     /// `connection`), routed by the response's top Via as RFC 3261
     /// section 18.2.2 and RFC 3581 say: over the request's connection
     /// while open, else to `received`/`rport` (or `maddr`, or sent-by).
+    /// Over WS and WSS the fallback is the open connection from
+    /// `received`/`rport` (the address the request's connection came
+    /// from), never a new one.
     pub async fn send_response(
         &self,
         response: &Response,
@@ -399,7 +372,11 @@ impl TransportHandle {
             return Ok(Some(id));
         }
         let via = response.headers.top_via().ok_or(TransportError::NoRoute)?;
-        let addr = resolve(response_target(&via, transport.is_reliable())).await?;
+        // A WebSocket peer is reachable only over its own connection,
+        // known by the address it came from: `received` and `rport`, as
+        // for an unreliable transport.
+        let reliable = transport.is_reliable() && !transport.is_websocket();
+        let addr = resolve(response_target(&via, reliable)).await?;
         self.send_bytes(
             bytes,
             Target {
@@ -413,13 +390,7 @@ impl TransportHandle {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> TransportStats {
-        let c = &self.shared.counters;
-        TransportStats {
-            dropped: c.dropped.load(Ordering::Relaxed),
-            rejected: c.rejected.load(Ordering::Relaxed),
-            closed_on_error: c.closed_on_error.load(Ordering::Relaxed),
-            closed_idle: c.closed_idle.load(Ordering::Relaxed),
-        }
+        self.shared.counters.snapshot()
     }
 
     /// Whether a TCP or TLS connection is still open.
@@ -436,6 +407,21 @@ impl TransportHandle {
         }
         self.shared.connections.clear();
     }
+}
+
+/// Bind a listener on each address; returns them with their bound
+/// addresses.
+async fn bind_all(
+    addrs: &[SocketAddr],
+) -> Result<(Vec<tokio::net::TcpListener>, Vec<SocketAddr>), TransportError> {
+    let mut listeners = Vec::new();
+    let mut local = Vec::new();
+    for addr in addrs {
+        let listener = tcp::bind(*addr).await?;
+        local.push(listener.local_addr()?);
+        listeners.push(listener);
+    }
+    Ok((listeners, local))
 }
 
 /// Turn a [`ResponseTarget`] into an address, resolving names.

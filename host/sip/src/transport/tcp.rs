@@ -18,9 +18,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
 
-/// Outgoing messages queued per connection.
-const QUEUE: usize = 64;
-
 /// Read buffer growth step.
 const READ_CHUNK: usize = 8 * 1024;
 
@@ -77,7 +74,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = connections::next_id(shared);
-    let (tx, rx) = mpsc::channel(QUEUE);
+    let (tx, rx) = mpsc::channel(connections::QUEUE);
     shared.connections.insert(id, kind, peer, tx);
     let conn = ConnInfo {
         id,

@@ -165,6 +165,13 @@ impl TlsState {
     }
 }
 
+impl TlsState {
+    /// The server side, when a TLS or WSS listener is configured.
+    pub(super) fn acceptor(&self) -> Option<TlsAcceptor> {
+        self.acceptor.clone()
+    }
+}
+
 /// The transport a request to `uri` goes over by default: TLS for a
 /// `sips:` URI or `transport=tls`, TCP for `transport=tcp`, else UDP
 /// (RFC 3261 sections 19.1.2 and 26.2; DNS procedures of RFC 3263 are
