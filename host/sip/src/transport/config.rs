@@ -31,7 +31,7 @@ pub struct TransportConfig {
     /// Largest message accepted, in bytes (default and upper bound:
     /// [`MAX_MESSAGE_BYTES`](crate::message::MAX_MESSAGE_BYTES)).
     pub max_message_size: usize,
-    /// Capacity of the [`Incoming`] channel.
+    /// Capacity of the [`Incoming`](super::Incoming) channel.
     pub channel_capacity: usize,
     /// How long an outgoing TCP connect may take.
     pub connect_timeout: Duration,

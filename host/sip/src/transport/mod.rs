@@ -1,4 +1,5 @@
-//! SIP transports (RFC 3261 section 18): UDP and TCP over IPv4 and IPv6.
+//! SIP transports (RFC 3261 section 18): UDP, TCP, TLS, WebSocket and
+//! secure WebSocket, over IPv4 and IPv6.
 //!
 //! [`Transports::start`] binds the sockets listed in a
 //! [`TransportConfig`] and returns a [`TransportHandle`] for sending and
@@ -26,22 +27,33 @@
 //!   keep-alives, idle timeout, reuse) over the rustls stream. Outgoing
 //!   TLS connections verify the server's certificate against
 //!   [`TlsConfig::root_certificates`]. Via transport `TLS`.
+//! - **WS and WSS** (RFC 7118, `transport/ws/`): listeners on
+//!   [`TransportConfig::ws_listen`] and [`TransportConfig::wss_listen`]
+//!   (WSS with the TLS certificate); the upgrade must offer the `sip`
+//!   subprotocol ([`WsConfig::allowed_origins`] can restrict origins);
+//!   one SIP message per WebSocket message, parsed like a datagram; the
+//!   size limit and idle timeout close the connection. Messages to a
+//!   WebSocket peer only ever go over its own open connection. Via
+//!   transports `WS` and `WSS`.
 //! - On every incoming request the top Via gets `received`/`rport`
 //!   (RFC 3261 section 18.2.1, RFC 3581), see [`via`];
 //!   [`TransportHandle::send_response`] routes responses per RFC 3261
 //!   section 18.2.2.
 //!
-//! Not here (later work): WebSocket (RFC 7118), SCTP, switching to a
+//! Not here (later work): outgoing WebSocket connections, SCTP, switching to a
 //! congestion-controlled transport for large UDP requests (RFC 3261
 //! section 18.1.1), and the sent-by check on received responses (section
 //! 18.1.2, left to the transaction layer).
 
 mod config;
 mod connections;
+mod error;
+mod kind;
 mod stats;
 mod tcp;
 mod tls;
 mod udp;
+mod uri;
 pub mod via;
 mod ws;
 
@@ -54,69 +66,17 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 pub use config::TransportConfig;
+pub use error::TransportError;
+pub use kind::TransportKind;
 pub use stats::TransportStats;
 use stats::{Counters, bump};
-pub use tls::{PemSource, TlsConfig, transport_for_uri};
+pub use tls::{PemSource, TlsConfig};
+pub use uri::transport_for_uri;
 pub use via::{ResponseTarget, response_target, stamp_received};
 pub use ws::WsConfig;
 
-/// Which transport a message came on or goes over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// UDP.
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS over TCP (RFC 3261 section 26).
-    Tls,
-    /// WebSocket (RFC 7118).
-    Ws,
-    /// WebSocket over TLS (RFC 7118).
-    Wss,
-}
-
-impl TransportKind {
-    /// The Via transport token ("UDP", "TCP", "TLS", "WS", "WSS").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportKind::Udp => "UDP",
-            TransportKind::Tcp => "TCP",
-            TransportKind::Tls => "TLS",
-            TransportKind::Ws => "WS",
-            TransportKind::Wss => "WSS",
-        }
-    }
-
-    /// Whether the transport is reliable (RFC 3261 section 18): all but
-    /// UDP.
-    pub fn is_reliable(self) -> bool {
-        !matches!(self, TransportKind::Udp)
-    }
-
-    /// Whether this is a WebSocket transport, over which we never open
-    /// connections: messages go over the peer's open connection or not
-    /// at all.
-    pub fn is_websocket(self) -> bool {
-        matches!(self, TransportKind::Ws | TransportKind::Wss)
-    }
-
-    /// Every transport, in Via-token order of the list above.
-    pub const ALL: [TransportKind; 5] = [
-        TransportKind::Udp,
-        TransportKind::Tcp,
-        TransportKind::Tls,
-        TransportKind::Ws,
-        TransportKind::Wss,
-    ];
-}
-
-impl fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Identifies one TCP, TLS or WebSocket connection for the lifetime of a [`Transports`].
+/// Identifies one TCP, TLS or WebSocket connection for the lifetime of
+/// a [`Transports`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
 
@@ -146,42 +106,6 @@ pub struct Target {
     pub addr: SocketAddr,
     /// A specific connection to use when still open.
     pub connection: Option<ConnectionId>,
-}
-
-/// Transport failures seen by a sender.
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
-    /// A socket operation failed.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-    /// No socket of that transport and address family is bound.
-    #[error("no {0} socket for {1}")]
-    NoSocket(TransportKind, SocketAddr),
-    /// The message has no usable top Via to route a response by.
-    #[error("no usable top Via to route the response")]
-    NoRoute,
-    /// The host name in a Via did not resolve.
-    #[error("could not resolve {0}")]
-    Unresolved(String),
-    /// Connecting timed out.
-    #[error("connect to {0} timed out")]
-    ConnectTimeout(SocketAddr),
-    /// The connection closed before the message could be queued.
-    #[error("connection closed")]
-    ConnectionClosed,
-    /// No open connection of a transport we cannot connect over
-    /// (WebSocket) to the peer.
-    #[error(
-        "no open {0} connection from {1}: WebSocket clients must keep their connection \
-         open (the server never connects to them); the client has to reconnect and register again"
-    )]
-    NoConnection(TransportKind, SocketAddr),
-    /// TLS configuration or handshake failure (names the file or peer).
-    #[error("tls: {0}")]
-    Tls(String),
-    /// The transports were shut down.
-    #[error("transports shut down")]
-    Shutdown,
 }
 
 /// State shared by all transport tasks and handles.

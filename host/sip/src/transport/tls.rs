@@ -172,34 +172,6 @@ impl TlsState {
     }
 }
 
-/// The transport a request to `uri` goes over by default: TLS for a
-/// `sips:` URI or `transport=tls`, TCP for `transport=tcp`, else UDP
-/// (RFC 3261 sections 19.1.2 and 26.2; DNS procedures of RFC 3263 are
-/// not applied).
-pub fn transport_for_uri(uri: &str) -> TransportKind {
-    let uri = uri.trim().trim_start_matches('<');
-    if uri
-        .get(..5)
-        .is_some_and(|s| s.eq_ignore_ascii_case("sips:"))
-    {
-        return TransportKind::Tls;
-    }
-    let params = uri.split(['?', '>']).next().unwrap_or(uri);
-    for param in params.split(';').skip(1) {
-        let (name, value) = param.split_once('=').unwrap_or((param, ""));
-        if name.trim().eq_ignore_ascii_case("transport") {
-            let value = value.trim();
-            if value.eq_ignore_ascii_case("tls") {
-                return TransportKind::Tls;
-            }
-            if value.eq_ignore_ascii_case("tcp") {
-                return TransportKind::Tcp;
-            }
-        }
-    }
-    TransportKind::Udp
-}
-
 /// Accept connections until aborted; each handshake runs in its own task
 /// (bounded by the connect timeout) so a slow or hostile peer cannot
 /// stall the listener.
@@ -298,31 +270,6 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("certificate chain"), "{err}");
-    }
-
-    #[test]
-    fn uri_transports() {
-        assert_eq!(
-            transport_for_uri("sips:bob@example.com"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("SIPS:bob@example.com"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("<sip:bob@192.0.2.1:5061;transport=TLS>"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("sip:bob@192.0.2.1;lr;transport=tcp"),
-            TransportKind::Tcp
-        );
-        assert_eq!(transport_for_uri("sip:bob@192.0.2.1"), TransportKind::Udp);
-        assert_eq!(
-            transport_for_uri("sip:bob@h?x=transport=tls"),
-            TransportKind::Udp
-        );
     }
 
     #[test]
