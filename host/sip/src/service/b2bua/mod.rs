@@ -211,15 +211,19 @@ impl B2bua {
 
     fn local(&self, transport: TransportKind) -> LocalEndpoint {
         let addr = match transport {
-            // TLS is not used for B legs yet (the service binds no TLS
-            // listener): treat it like TCP so the match stays exhaustive.
-            TransportKind::Tcp | TransportKind::Tls => self.tcp.or(self.udp),
+            // B legs do not go over TLS, WS or WSS yet: treat them like
+            // TCP so the match stays exhaustive.
+            TransportKind::Tcp | TransportKind::Tls | TransportKind::Ws | TransportKind::Wss => {
+                self.tcp.or(self.udp)
+            }
             TransportKind::Udp => self.udp.or(self.tcp),
         }
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         let param = match transport {
             TransportKind::Tcp => ";transport=tcp",
             TransportKind::Tls => ";transport=tls",
+            TransportKind::Ws => ";transport=ws",
+            TransportKind::Wss => ";transport=wss",
             TransportKind::Udp => "",
         };
         LocalEndpoint {
