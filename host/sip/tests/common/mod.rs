@@ -73,3 +73,4 @@ pub async fn wait_for(patience: Duration, mut done: impl FnMut() -> bool) -> boo
     }
     done()
 }
+pub mod pjsua2;
