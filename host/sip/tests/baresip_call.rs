@@ -9,165 +9,26 @@
 
 mod common;
 
+use common::baresip::Baresip;
 use common::*;
 use pbx_sip::auth::{Algorithm, InMemoryCredentials};
 use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const REALM: &str = "pbx.test";
 const PASSWORD: &str = "s3cret";
-/// How long baresip gets to do what is expected of it.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The tests run one at a time: each starts several baresip processes on
 /// ports picked just before, and concurrent tests could race for them (and
 /// for the CPU baresip needs to come up within `PATIENCE`).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A running baresip with a ctrl_tcp connection, killed on drop.
-struct Baresip {
-    child: Child,
-    log: PathBuf,
-    ctrl: TcpStream,
-    /// Bytes read from ctrl_tcp and not yet parsed.
-    pending: Vec<u8>,
-    /// Every event and response text seen so far.
-    seen: Vec<String>,
-    _dir: TempDir,
-}
-
-impl Baresip {
-    /// Start baresip registering to `pbx` as `user` (answer mode `auto`
-    /// or `manual`).
-    async fn start(pbx: SocketAddr, user: &str, answermode: &str) -> Baresip {
-        let dir = TempDir::new("pbx-baresip-call", user);
-        let modules = baresip_module_path();
-        let port = free_port();
-        let ctrl_port = free_port();
-        let config = format!(
-            "poll_method\t\tepoll\n\
-             sip_listen\t\t127.0.0.1:{port}\n\
-             sip_transports\t\tudp\n\
-             net_interface\t\t127.0.0.1\n\
-             net_prefer_ipv6\t\tno\n\
-             audio_player\t\taubridge,nullsink\n\
-             audio_source\t\taubridge,nullsrc\n\
-             audio_alert\t\taubridge,nullsink\n\
-             module_path\t\t{modules}\n\
-             module\t\t\tg711.so\n\
-             module\t\t\taubridge.so\n\
-             module_app\t\taccount.so\n\
-             module_app\t\tmenu.so\n\
-             module_app\t\tctrl_tcp.so\n\
-             ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}\n"
-        );
-        std::fs::write(dir.0.join("config"), config).unwrap();
-        let account = format!(
-            "<sip:{user}@{pbx};transport=udp>;auth_user={user};auth_pass={PASSWORD};\
-             regint=60;answermode={answermode}\n"
-        );
-        std::fs::write(dir.0.join("accounts"), account).unwrap();
-        std::fs::write(dir.0.join("contacts"), "").unwrap();
-        let log = dir.0.join("baresip.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new("baresip")
-            .arg("-f")
-            .arg(&dir.0)
-            .args(["-4", "-s"])
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("baresip starts: run scripts/install-test-peers.sh");
-        let deadline = Instant::now() + PATIENCE;
-        let ctrl = loop {
-            match TcpStream::connect(("127.0.0.1", ctrl_port)).await {
-                Ok(s) => break s,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("ctrl_tcp of baresip {user} unreachable: {e}"),
-            }
-        };
-        Baresip {
-            child,
-            log,
-            ctrl,
-            pending: Vec::new(),
-            seen: Vec::new(),
-            _dir: dir,
-        }
-    }
-
-    /// Send a ctrl_tcp command.
-    async fn command(&mut self, command: &str, params: &str) {
-        let json = format!(r#"{{"command":"{command}","params":"{params}","token":"t"}}"#);
-        let netstring = format!("{}:{json},", json.len());
-        self.ctrl.write_all(netstring.as_bytes()).await.unwrap();
-    }
-
-    /// Wait until an event or response containing `needle` arrives
-    /// (or was already seen); false after `PATIENCE`.
-    async fn wait_event(&mut self, needle: &str) -> bool {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        let mut checked = 0;
-        loop {
-            if self.seen[checked..].iter().any(|s| s.contains(needle)) {
-                return true;
-            }
-            checked = self.seen.len();
-            let mut buf = [0u8; 4096];
-            let n = match tokio::time::timeout_at(deadline, self.ctrl.read(&mut buf)).await {
-                Ok(Ok(n)) if n > 0 => n,
-                _ => return false,
-            };
-            self.pending.extend_from_slice(&buf[..n]);
-            while let Some(colon) = self.pending.iter().position(|&b| b == b':') {
-                let Some(len) = std::str::from_utf8(&self.pending[..colon])
-                    .ok()
-                    .and_then(|s| s.parse::<usize>().ok())
-                else {
-                    self.pending.clear();
-                    break;
-                };
-                if self.pending.len() < colon + 1 + len + 1 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&self.pending[colon + 1..colon + 1 + len]);
-                self.seen.push(text.into_owned());
-                self.pending.drain(..colon + 1 + len + 1);
-            }
-        }
-    }
-
-    /// What baresip printed so far and the ctrl_tcp traffic, for failures.
-    fn log(&self) -> String {
-        format!(
-            "{}\n--- ctrl_tcp ---\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default(),
-            self.seen.join("\n")
-        )
-    }
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn service(ring_timeout: Duration) -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
     creds.add_password(REALM, "1001", PASSWORD);
     creds.add_password(REALM, "1002", PASSWORD);
+    creds.add_password(REALM, "1003", PASSWORD);
     let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
     config.auth.algorithms = vec![Algorithm::Md5];
     config.ring_timeout = ring_timeout;
@@ -197,8 +58,8 @@ async fn call_is_answered_then_caller_hangs_up() {
     let started = Instant::now();
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -234,6 +95,8 @@ async fn call_is_answered_then_caller_hangs_up() {
             answered: true,
             caller_acked: true,
             reinvites: 0,
+            relayed: 0,
+            transfers: 0,
             outcome: CallOutcome::CallerHungUp,
         }
     );
@@ -251,7 +114,7 @@ async fn call_to_unregistered_extension_gets_480() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1001", &caller).await;
 
     caller.command("dial", &format!("sip:1002@{pbx}")).await;
@@ -274,8 +137,8 @@ async fn callee_rejects_and_caller_gets_the_rejection() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -305,8 +168,8 @@ async fn caller_cancels_before_answer() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -336,8 +199,8 @@ async fn ring_timeout_cancels_and_answers_480() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(2)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -364,8 +227,8 @@ async fn hold_and_resume_are_relayed_then_callee_hangs_up() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut callee = Baresip::start(pbx, "1002", "auto").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1002", &callee).await;
     registered(&service, "1001", &caller).await;
 
@@ -416,7 +279,7 @@ async fn call_to_unknown_extension_gets_404() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     registered(&service, "1001", &caller).await;
 
     caller.command("dial", &format!("sip:1999@{pbx}")).await;
@@ -437,10 +300,10 @@ async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
     let _serial = SERIAL.lock().await;
     let service = service(Duration::from_secs(30)).await;
     let pbx = service.udp_addr().unwrap();
-    let mut ringing = Baresip::start(pbx, "1002", "manual").await;
+    let mut ringing = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
     registered(&service, "1002", &ringing).await;
-    let mut answering = Baresip::start(pbx, "1002", "manual").await;
-    let mut caller = Baresip::start(pbx, "1001", "manual").await;
+    let mut answering = Baresip::start(pbx, PASSWORD, "1002", "manual").await;
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
     assert!(
         wait_for(PATIENCE, || service.lookup("sip:1002@127.0.0.1").len() == 2).await,
         "two bindings expected: {:?}",
@@ -482,5 +345,90 @@ async fn forked_call_is_answered_by_one_and_the_other_is_cancelled() {
     assert_eq!(call.outcome, CallOutcome::CallerHungUp, "{call:?}");
     assert!(call.answered && call.caller_acked, "{call:?}");
     drop((caller, ringing, answering));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callee_blind_transfers_the_caller_to_a_third_extension() {
+    let _serial = SERIAL.lock().await;
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    let mut target = Baresip::start(pbx, PASSWORD, "1003", "auto").await;
+    for (user, phone) in [("1001", &caller), ("1002", &callee), ("1003", &target)] {
+        registered(&service, user, phone).await;
+    }
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        callee.wait_event("CALL_ESTABLISHED").await,
+        "callee not connected\n{}",
+        callee.log()
+    );
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    callee.command("transfer", &format!("sip:1003@{pbx}")).await;
+    assert!(
+        target.wait_event("CALL_ESTABLISHED").await,
+        "transfer target not connected\n--- target ---\n{}\n--- callee ---\n{}",
+        target.log(),
+        callee.log()
+    );
+    assert!(
+        callee.wait_event("CALL_CLOSED").await,
+        "the transferor was not released\n{}",
+        callee.log()
+    );
+    assert_eq!(service.live_calls(), 1, "the caller's call goes on");
+    assert!(service.calls().is_empty(), "{:?}", service.calls());
+
+    caller.command("hangup", "").await;
+    assert!(
+        target.wait_event("CALL_CLOSED").await,
+        "transfer target saw no BYE\n{}",
+        target.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::CallerHungUp, "{call:?}");
+    assert_eq!(call.transfers, 1, "{call:?}");
+    assert_eq!(call.reinvites, 0, "{call:?}");
+    assert_eq!(service.live_calls(), 0);
+    drop((caller, callee, target));
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_to_an_unknown_extension_is_refused_with_404() {
+    let _serial = SERIAL.lock().await;
+    let service = service(Duration::from_secs(30)).await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    registered(&service, "1001", &caller).await;
+    registered(&service, "1002", &callee).await;
+
+    caller.command("dial", &format!("sip:1002@{pbx}")).await;
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED").await,
+        "caller not connected\n{}",
+        caller.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    callee.command("transfer", &format!("sip:4999@{pbx}")).await;
+    // baresip reports the refusal and then hangs up by itself.
+    assert!(
+        wait_for(PATIENCE, || callee.log().contains("transfer failed: 404")).await,
+        "REFER to an unknown extension not refused with 404\n{}",
+        callee.log()
+    );
+    let call = ended_call(&service).await.expect("a call record");
+    assert_eq!(call.outcome, CallOutcome::CalleeHungUp, "{call:?}");
+    assert_eq!(call.transfers, 0, "{call:?}");
+    drop((caller, callee));
     service.shutdown().await;
 }

@@ -19,8 +19,6 @@ const REALM: &str = "pbx.test";
 const USER: &str = "1001";
 const PASSWORD: &str = "s3cret";
 const AOR: &str = "sip:1001@127.0.0.1";
-/// How long baresip gets to do what is expected of it.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A running baresip, killed on drop.
 struct Baresip {

@@ -210,6 +210,11 @@ impl Dialog {
         &self.route_set
     }
 
+    /// Our side of the dialog: Contact, Via transport and sent-by.
+    pub fn local_endpoint(&self) -> &LocalEndpoint {
+        &self.local
+    }
+
     /// Our From value (with our tag) for requests we send.
     pub fn local_party(&self) -> &str {
         &self.local_party

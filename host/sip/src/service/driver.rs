@@ -68,6 +68,8 @@ pub(crate) struct Options {
     /// Period of [`Registrar::purge`](crate::registrar::Registrar::purge)
     /// calls; `None` or zero for none.
     pub(crate) purge_interval: Option<Duration>,
+    /// Trunks, routes and DIDs.
+    pub(crate) trunks: super::trunks::TrunksConfig,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -83,6 +85,7 @@ pub(crate) async fn run(
         ring_timeout,
         rate_limiter,
         purge_interval,
+        trunks,
     } = options;
     let mut purge_timer = purge_interval.filter(|p| !p.is_zero()).map(|period| {
         let mut timer = tokio::time::interval_at(Instant::now() + period, period);
@@ -95,6 +98,7 @@ pub(crate) async fn run(
         transports.local_addrs(TransportKind::Udp).first().copied(),
         transports.local_addrs(TransportKind::Tcp).first().copied(),
         ring_timeout,
+        trunks,
     );
     let mut driver = Driver {
         shared,

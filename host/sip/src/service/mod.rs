@@ -40,6 +40,7 @@ pub mod driver;
 pub mod register;
 #[cfg(test)]
 mod tests;
+pub mod trunks;
 
 use crate::auth::{AuthConfig, Authenticated, Authenticator, BanList, CredentialStore};
 use crate::message::Request;
@@ -59,6 +60,7 @@ use std::time::{Duration, SystemTime};
 pub use b2bua::{CallOutcome, CallRecord};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+pub use trunks::{TrunkConfig, TrunkStatus, TrunksConfig};
 
 /// Everything [`start`] needs.
 pub struct ServiceConfig {
@@ -99,6 +101,9 @@ pub struct ServiceConfig {
     /// leave only when looked up or refreshed); a zero interval counts as
     /// `None`. Default 60 s.
     pub purge_interval: Option<Duration>,
+    /// Trunks to carriers, outbound routes and inbound DIDs (none by
+    /// default).
+    pub trunks: TrunksConfig,
 }
 
 impl ServiceConfig {
@@ -126,6 +131,7 @@ impl ServiceConfig {
             rate_limit: Some(RateLimitConfig::default()),
             acls: HashMap::new(),
             purge_interval: Some(Duration::from_secs(60)),
+            trunks: TrunksConfig::default(),
         }
     }
 }
@@ -221,6 +227,8 @@ pub(crate) struct Shared {
     pub(crate) live_calls: AtomicU64,
     /// Source-address ACLs per digest user.
     pub(crate) acls: HashMap<String, Acl>,
+    /// Trunk status by name, as the B2BUA last saw it.
+    pub(crate) trunks: Mutex<HashMap<String, TrunkStatus>>,
 }
 
 impl Shared {
@@ -282,6 +290,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         calls: Mutex::new(Vec::new()),
         live_calls: AtomicU64::new(0),
         acls: config.acls.clone(),
+        trunks: Mutex::new(HashMap::new()),
     });
     if let Err(e) = shared.registrar.load(SystemTime::now()).await {
         tracing::warn!(error = %e, "could not load stored registrations");
@@ -305,6 +314,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
             ring_timeout: config.ring_timeout,
             rate_limiter,
             purge_interval: config.purge_interval,
+            trunks: config.trunks,
         },
     ));
     Ok(ServiceHandle {
@@ -349,6 +359,13 @@ impl ServiceHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Trunk `name`'s status as of its last REGISTER or keep-alive answer;
+    /// `None` before any.
+    pub fn trunk_status(&self, name: &str) -> Option<TrunkStatus> {
+        let trunks = self.shared.trunks.lock().unwrap_or_else(|e| e.into_inner());
+        trunks.get(name).copied()
     }
 
     /// How many calls are in progress (ringing or connected).

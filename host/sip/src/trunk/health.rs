@@ -98,6 +98,14 @@ impl TrunkHealth {
         now >= self.next_probe_at
     }
 
+    /// A probe was sent at `now`: the next one is not due before the
+    /// current interval has passed, whatever the answer (which
+    /// [`record_success`](Self::record_success) or
+    /// [`record_failure`](Self::record_failure) then reschedules from).
+    pub fn defer_probe(&mut self, now: Instant) {
+        self.next_probe_at = now + self.current_interval();
+    }
+
     fn current_interval(&self) -> Duration {
         if self.up {
             self.config.interval

@@ -3,10 +3,15 @@
 //! Each test binary uses a part of them.
 #![allow(dead_code)]
 
+pub mod baresip;
+
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+/// How long a third-party program gets to do what is expected of it.
+pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A throwaway directory, removed on drop.
 pub struct TempDir(pub PathBuf);

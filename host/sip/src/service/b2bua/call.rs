@@ -1,6 +1,8 @@
 //! A call's state: its legs, forks and dialogs, and how it ended.
 
+use super::transfer::Transfer;
 use super::*;
+use bytes::Bytes;
 
 /// How a call ended, as recorded in the service's call log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,12 @@ pub struct CallRecord {
     /// re-INVITEs (hold, resume) relayed from one leg to the other and
     /// answered with a 2xx.
     pub reinvites: u32,
+    /// Other in-dialog requests (UPDATE, INFO, MESSAGE, NOTIFY, ...)
+    /// relayed from one leg to the other and answered with a 2xx.
+    pub relayed: u32,
+    /// Blind transfers (REFER) completed: the transferor's leg was
+    /// replaced by a call to the transfer target.
+    pub transfers: u32,
     /// How it ended.
     pub outcome: CallOutcome,
 }
@@ -64,6 +72,14 @@ pub(super) enum Leg {
 }
 
 impl Leg {
+    /// 0 for A, 1 for B: an index into per-leg arrays.
+    pub(super) fn index(self) -> usize {
+        match self {
+            Leg::A => 0,
+            Leg::B => 1,
+        }
+    }
+
     pub(super) fn other(self) -> Leg {
         match self {
             Leg::A => Leg::B,
@@ -83,7 +99,17 @@ pub(super) enum ClientRole {
         request: Box<Request>,
         from: Leg,
     },
-    /// BYE, CANCEL: the answer does not matter.
+    /// An INVITE to fork number `usize` of the transfer target.
+    TransferFork(usize),
+    /// The re-INVITE that gives the transferee the target's SDP.
+    TransferReinvite,
+    /// The final NOTIFY to the transferor: its answer triggers our BYE.
+    TransferDone,
+    /// A REGISTER of trunk number `usize`.
+    TrunkRegister(usize),
+    /// An OPTIONS keep-alive of trunk number `usize`.
+    TrunkProbe(usize),
+    /// BYE, CANCEL, NOTIFY: the answer does not matter.
     Other,
 }
 
@@ -117,6 +143,15 @@ pub(super) struct Call {
     pub(super) answered: bool,
     pub(super) a_acked: bool,
     pub(super) reinvites: u32,
+    pub(super) relayed: u32,
+    pub(super) transfers: u32,
+    /// The latest SDP each leg sent (A, B): what a transfer target is
+    /// offered on behalf of the leg that stays.
+    pub(super) sdp: [Bytes; 2],
+    /// A blind transfer in progress.
+    pub(super) transfer: Option<Box<Transfer>>,
+    /// An outbound call's progress through its trunks.
+    pub(super) outbound: Option<Box<Outbound>>,
     pub(super) ring_deadline: Option<Duration>,
     pub(super) ended_at: Option<Duration>,
     pub(super) two_xx: Vec<(Leg, TwoXxRetransmitter)>,
@@ -126,12 +161,39 @@ pub(super) struct Call {
 }
 
 impl Call {
+    pub(super) fn dialog(&self, leg: Leg) -> Option<&Dialog> {
+        match leg {
+            Leg::A => self.a_dialog.as_ref(),
+            Leg::B => self.b_dialogs.get(self.b_dialog.as_ref()?),
+        }
+    }
+
     pub(super) fn dialog_mut(&mut self, leg: Leg) -> Option<&mut Dialog> {
         match leg {
             Leg::A => self.a_dialog.as_mut(),
             Leg::B => {
                 let id = self.b_dialog.as_ref()?;
                 self.b_dialogs.get_mut(id)
+            }
+        }
+    }
+
+    /// Where `leg`'s requests and responses go after a transfer replaced it.
+    pub(super) fn set_leg(&mut self, leg: Leg, dialog: Dialog, target: Target) {
+        let local = dialog.local_endpoint().clone();
+        match leg {
+            Leg::A => {
+                self.a_target = target;
+                self.a_route = (target.transport, target.connection);
+                self.a_local = local;
+                self.a_dialog = Some(dialog);
+            }
+            Leg::B => {
+                let id = dialog.id().clone();
+                self.b_dialogs.insert(dialog);
+                self.b_dialog = Some(id);
+                self.b_target = Some(target);
+                self.b_local = local;
             }
         }
     }

@@ -52,6 +52,22 @@ impl B2bua {
                 request,
                 from,
             } => self.relay_event(layer, now, id, &server, &request, from, event, &mut out),
+            ClientRole::TransferFork(i) => {
+                self.transfer_fork_event(layer, now, id, i, event, &mut out)
+            }
+            ClientRole::TransferReinvite => {
+                self.transfer_reinvite_event(layer, now, id, event, &mut out)
+            }
+            ClientRole::TransferDone => {
+                if matches!(
+                    event,
+                    TuEvent::Final(_) | TuEvent::Timeout | TuEvent::TransportError
+                ) {
+                    self.transfer_done(layer, now, id, &mut out);
+                }
+            }
+            ClientRole::TrunkRegister(t) => self.trunk_event(layer, now, t, true, event, &mut out),
+            ClientRole::TrunkProbe(t) => self.trunk_event(layer, now, t, false, event, &mut out),
             ClientRole::Other => {}
         }
         out
@@ -90,12 +106,16 @@ impl B2bua {
                 self.fork_2xx(layer, now, id, i, resp, out);
             }
             TuEvent::Final(resp) => {
-                call.forks[i].final_response = Some(resp);
-                self.check_failed(layer, now, id, out);
+                call.forks[i].final_response = Some(resp.clone());
+                if !self.outbound_failure(layer, now, id, i, Some(&resp), out) {
+                    self.check_failed(layer, now, id, out);
+                }
             }
             TuEvent::Timeout | TuEvent::TransportError => {
                 call.forks[i].final_response = Some(invite.response(408, reason_phrase(408), None));
-                self.check_failed(layer, now, id, out);
+                if !self.outbound_failure(layer, now, id, i, None, out) {
+                    self.check_failed(layer, now, id, out);
+                }
             }
             TuEvent::Request(_) | TuEvent::CancelFor { .. } => {}
         }
@@ -165,6 +185,7 @@ impl B2bua {
                 }
                 call.b_dialog = Some(dialog_id.clone());
                 call.b_target = Some(fork_target);
+                call.sdp[Leg::B.index()] = resp.body.clone();
                 call.b_local = local;
                 call.answered = true;
                 call.ring_deadline = None;
@@ -175,8 +196,7 @@ impl B2bua {
                     .response(200, reason_phrase(200), Some(&call.a_tag));
                 ok.headers
                     .push("Contact", &format!("<{}>", call.a_local.contact));
-                ok.headers
-                    .push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
+                ok.headers.push("Allow", ALLOW);
                 copy_body(&resp, &mut ok);
                 match Dialog::uas(&call.a_invite, &ok, call.a_local.clone()) {
                     Ok(d) => {

@@ -1,4 +1,5 @@
-//! Requests within a connected call (BYE, re-INVITE) and strays.
+//! Requests within a connected call (BYE, REFER, and the ones relayed to
+//! the other leg: re-INVITE, UPDATE, INFO, ...) and strays.
 
 use super::*;
 
@@ -11,7 +12,16 @@ impl B2bua {
         req: Request,
         out: &mut Vec<Effect>,
     ) {
-        let found = Dialogs::id_for_request(&req).and_then(|d| self.by_dialog.get(&d).copied());
+        let dialog_id = Dialogs::id_for_request(&req);
+        if let Some(d) = dialog_id
+            .as_ref()
+            .filter(|d| self.detached.contains_key(*d))
+        {
+            let d = d.clone();
+            self.detached_request(layer, now, key, &d, req, out);
+            return;
+        }
+        let found = dialog_id.and_then(|d| self.by_dialog.get(&d).copied());
         let Some((id, leg)) = found else {
             respond(layer, now, key, no_dialog(&req), out);
             return;
@@ -37,6 +47,14 @@ impl B2bua {
                     req.response(200, reason_phrase(200), None),
                     out,
                 );
+                if self.transferor_left(id, leg) {
+                    return;
+                }
+                self.abort_transfer(layer, now, id, out);
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
+                call.transfer = None;
                 let ended = call.ended_at.is_some();
                 call.two_xx.clear();
                 let other = leg.other();
@@ -57,52 +75,65 @@ impl B2bua {
                     self.end(id, now, outcome);
                 }
             }
-            Method::Invite => {
-                let other = leg.other();
-                let target = call.target(other);
-                let content_type = req
-                    .headers
-                    .get("Content-Type")
-                    .unwrap_or("application/sdp")
-                    .to_string();
-                let reinvite = call
-                    .dialog_mut(other)
-                    .map(|d| d.reinvite(req.body.clone(), &content_type, now));
-                let (Some(reinvite), Some(target)) = (reinvite, target) else {
-                    respond(
-                        layer,
-                        now,
-                        key,
-                        req.response(500, reason_phrase(500), None),
-                        out,
-                    );
-                    return;
-                };
-                let role = ClientRole::Relay {
-                    server: key.clone(),
-                    request: Box::new(req.clone()),
-                    from: leg,
-                };
-                if self
-                    .start(layer, now, id, reinvite, target, role, out)
-                    .is_none()
-                {
-                    respond(
-                        layer,
-                        now,
-                        key,
-                        req.response(500, reason_phrase(500), None),
-                        out,
-                    );
-                }
-            }
-            _ => {
-                let mut response = req.response(501, reason_phrase(501), None);
-                response
-                    .headers
-                    .push("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS");
-                respond(layer, now, key, response, out);
-            }
+            Method::Refer => self.on_refer(layer, now, key, id, leg, req, out),
+            // We never send reliable provisionals, so no PRACK can match.
+            Method::Prack => respond(layer, now, key, no_dialog(&req), out),
+            _ => self.relay_request(layer, now, key, id, leg, req, out),
+        }
+    }
+
+    /// Relay an in-dialog request (re-INVITE, UPDATE, INFO, MESSAGE,
+    /// NOTIFY, OPTIONS, ...) of `leg` as a new request of the same method
+    /// in the other leg's dialog, with its body and the headers that give
+    /// the body its meaning; the final answer is relayed back by
+    /// [`relay_event`](Self::relay_event).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn relay_request(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        key: &TransactionKey,
+        id: u64,
+        leg: Leg,
+        req: Request,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            respond(layer, now, key, no_dialog(&req), out);
+            return;
+        };
+        if call.transfer.is_some() && req.method == Method::Invite {
+            // A re-INVITE while a transfer re-arranges the legs.
+            let pending = req.response(491, reason_phrase(491), None);
+            respond(layer, now, key, pending, out);
+            return;
+        }
+        if req.method == Method::Invite && !req.body.is_empty() {
+            call.sdp[leg.index()] = req.body.clone();
+        }
+        let other = leg.other();
+        let target = call.target(other);
+        let relayed = call.dialog_mut(other).map(|d| {
+            let mut r = d.request(req.method.clone(), now);
+            copy_content_headers(&req.headers, &mut r.headers);
+            r.body = req.body.clone();
+            r
+        });
+        let (Some(relayed), Some(target)) = (relayed, target) else {
+            respond(layer, now, key, no_dialog(&req), out);
+            return;
+        };
+        let role = ClientRole::Relay {
+            server: key.clone(),
+            request: Box::new(req.clone()),
+            from: leg,
+        };
+        if self
+            .start(layer, now, id, relayed, target, role, out)
+            .is_none()
+        {
+            let failed = req.response(500, reason_phrase(500), None);
+            respond(layer, now, key, failed, out);
         }
     }
 
@@ -129,24 +160,37 @@ impl B2bua {
             _ => return,
         };
         let to = from.other();
-        if (200..300).contains(&answer.status) {
-            let target = call.target(to);
-            if let Some(d) = call.dialog_mut(to) {
-                d.on_response_received(&answer);
-                if let (Ok(ack), Some(target)) = (d.ack_for_2xx(&answer), target) {
-                    out.push(Effect::Send(SipMessage::Request(ack), target));
-                }
-            }
-        } else if let Some(d) = call.dialog_mut(to) {
+        let invite = request.method == Method::Invite;
+        let ok = (200..300).contains(&answer.status);
+        if invite && ok && !answer.body.is_empty() {
+            call.sdp[to.index()] = answer.body.clone();
+        }
+        let target = call.target(to);
+        if let Some(d) = call.dialog_mut(to) {
             d.on_response_received(&answer);
+            if invite
+                && ok
+                && let (Ok(ack), Some(target)) = (d.ack_for_2xx(&answer), target)
+            {
+                out.push(Effect::Send(SipMessage::Request(ack), target));
+            }
         }
         let mut relayed = request.response(answer.status, &answer.reason, None);
-        copy_body(&answer, &mut relayed);
-        if (200..300).contains(&answer.status) {
-            call.reinvites += 1;
-            relayed
-                .headers
-                .push("Contact", &format!("<{}>", call.local(from).contact));
+        copy_content_headers(&answer.headers, &mut relayed.headers);
+        relayed.body = answer.body.clone();
+        if ok {
+            if invite {
+                call.reinvites += 1;
+            } else {
+                call.relayed += 1;
+            }
+            if invite || request.method == Method::Update {
+                relayed
+                    .headers
+                    .push("Contact", &format!("<{}>", call.local(from).contact));
+            }
+        }
+        if invite && ok {
             call.two_xx.push((
                 from,
                 TwoXxRetransmitter::new(relayed.clone(), layer.config(), now),

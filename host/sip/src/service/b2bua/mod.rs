@@ -21,25 +21,31 @@
 //! on the other leg; a re-INVITE (hold, resume) is relayed as an in-dialog
 //! re-INVITE on the other leg with its body, and the final answer relayed
 //! back (the B2BUA ACKs the leg it sent the re-INVITE on itself and
-//! retransmits its own 2xx until ACKed).
+//! retransmits its own 2xx until ACKed). Other in-dialog requests
+//! (UPDATE, INFO with DTMF, MESSAGE, NOTIFY, OPTIONS) are relayed the same
+//! way with their body and content headers. A REFER is a blind transfer
+//! carried out by the B2BUA itself, see [`transfer`].
 //!
 //! Limits: SDP passes through untouched (no media anchoring); a 2xx from a
 //! fork that arrives after its transaction ended and after the call is
 //! forgotten (32 s after the end) is not ACKed; offers in ACK are not
-//! relayed; in-dialog methods other than BYE and INVITE get 501.
+//! relayed.
 
 use super::register::address_of_record;
+use super::trunks::{TrunkSet, TrunksConfig};
 use super::{Counters, Shared};
 use crate::auth::{Algorithm, Rejection};
 use crate::dialog::{
     Dialog, DialogId, Dialogs, LocalEndpoint, UacOutcome, cancel_for, new_tag, no_dialog,
 };
-use crate::message::{Method, Request, Response, SipMessage, reason_phrase};
+use crate::message::{Headers, Method, Request, Response, SipMessage, reason_phrase};
+use crate::registrar::Binding;
 use crate::transaction::key::new_branch;
 use crate::transaction::{
     LayerAction, TransactionKey, TransactionLayer, TuEvent, TwoXxEvent, TwoXxRetransmitter,
 };
 use crate::transport::{ConnectionId, Target, TransportKind};
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,8 +55,12 @@ use std::time::{Duration, SystemTime};
 mod call;
 mod forks;
 mod in_dialog;
+mod outbound;
 mod setup;
 mod timers;
+mod transfer;
+use outbound::Outbound;
+use transfer::Detached;
 
 pub(crate) use call::Effect;
 use call::*;
@@ -73,6 +83,11 @@ pub(crate) struct B2bua {
     targets: HashMap<TransactionKey, Target>,
     /// When `poll` last scanned the calls; see [`SCAN_EVERY`].
     last_scan: Duration,
+    /// Dialogs of transferors that left their call (REFER): their BYE and
+    /// late requests are answered without touching the call.
+    detached: HashMap<DialogId, Detached>,
+    /// Trunks: routes, DIDs, registrations and keep-alives.
+    trunks: TrunkSet,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -97,6 +112,9 @@ const SCAN_EVERY: Duration = Duration::from_millis(20);
 /// Ended calls kept in the service's call log (between this and twice this).
 const CALL_LOG_KEEP: usize = 10_000;
 
+/// The methods the B2BUA accepts, for Allow headers.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
+
 /// How long an ended call is kept to absorb late messages (64*T1).
 const LINGER: Duration = Duration::from_secs(32);
 
@@ -107,6 +125,7 @@ impl B2bua {
         udp: Option<SocketAddr>,
         tcp: Option<SocketAddr>,
         ring_timeout: Duration,
+        trunks: TrunksConfig,
     ) -> Self {
         B2bua {
             shared,
@@ -121,6 +140,8 @@ impl B2bua {
             by_a_request: HashMap::new(),
             targets: HashMap::new(),
             last_scan: Duration::ZERO,
+            detached: HashMap::new(),
+            trunks: TrunkSet::new(trunks, udp),
         }
     }
 
@@ -163,7 +184,11 @@ impl B2bua {
 
     /// The earliest time [`poll`](Self::poll) has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY)
+        let calls = (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY);
+        match (calls, self.trunks.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// A new request for the B2BUA: an out-of-dialog INVITE or an
@@ -248,6 +273,8 @@ impl B2bua {
             answered: call.answered,
             caller_acked: call.a_acked,
             reinvites: call.reinvites,
+            relayed: call.relayed,
+            transfers: call.transfers,
             outcome,
         };
         self.record(record);
@@ -273,6 +300,7 @@ impl B2bua {
             }
             for d in &call.dialog_ids {
                 self.by_dialog.remove(d);
+                self.detached.remove(d);
             }
             // Live client transactions only: ended ones were forgotten.
             self.by_client.retain(|_, (c, _)| *c != id);
@@ -303,6 +331,30 @@ fn respond(
     match layer.respond(key, response, now) {
         Ok(actions) => out.extend(actions.into_iter().map(Effect::Layer)),
         Err(e) => tracing::debug!(?key, error = %e, "response refused by the transaction layer"),
+    }
+}
+
+/// Headers that give a relayed body or event its meaning; copied from a
+/// request to the one relayed on the other leg, and from a response to
+/// the one relayed back.
+const CONTENT_HEADERS: &[&str] = &[
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
+    "Event",
+    "Subscription-State",
+    "Info-Package",
+    "Recv-Info",
+    "Allow-Events",
+];
+
+/// Copy the [`CONTENT_HEADERS`] of `from` into `to`.
+fn copy_content_headers(from: &Headers, to: &mut Headers) {
+    for name in CONTENT_HEADERS {
+        for value in from.get_all(name) {
+            to.push(name, value);
+        }
     }
 }
 

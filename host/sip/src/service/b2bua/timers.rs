@@ -7,6 +7,7 @@ impl B2bua {
     pub(crate) fn poll(&mut self, layer: &mut TransactionLayer, now: Duration) -> Vec<Effect> {
         let mut out = Vec::new();
         self.last_scan = now;
+        self.poll_trunks(layer, now, &mut out);
         let ids: Vec<u64> = self.calls.keys().copied().collect();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else {
