@@ -78,5 +78,4 @@ pub async fn wait_for(patience: Duration, mut done: impl FnMut() -> bool) -> boo
     }
     done()
 }
-pub mod baresip_ctrl;
 pub mod pjsua2;

@@ -170,6 +170,27 @@ impl Pjsua2 {
         found(&self.events.lock().unwrap())
     }
 
+    /// The INVITE and UPDATE transactions it sent that ended, in order,
+    /// as (method, final status); digest challenges (401, 407) left out.
+    pub fn session_requests(&self) -> Vec<(String, u16)> {
+        self.events()
+            .iter()
+            .filter_map(|e| {
+                let mut words = e.strip_prefix("TSX UAC ")?.split(' ');
+                let method = words.next()?;
+                let code = words.next()?.parse().ok()?;
+                (matches!(method, "INVITE" | "UPDATE") && code != 401 && code != 407)
+                    .then(|| (method.to_string(), code))
+            })
+            .collect()
+    }
+
+    /// Wait until [`Self::session_requests`] holds `n` entries; false
+    /// after the patience.
+    pub async fn wait_session_requests(&self, n: usize) -> bool {
+        wait_for(self.patience, || self.session_requests().len() >= n).await
+    }
+
     /// Every event so far.
     pub fn events(&self) -> Vec<String> {
         self.events.lock().unwrap().clone()

@@ -135,9 +135,14 @@ class AgentCall(pj.Call):
         emit("RX_OFFER", sdp_direction(prm.offer.wholeSdp))
 
     def onCallTsxState(self, prm):
-        tsx = prm.e.body.tsxState.tsx
+        # Once per transaction: when it completes, or when it terminates
+        # without completing (an INVITE answered 2xx).
+        state = prm.e.body.tsxState
+        tsx = state.tsx
         if tsx.state == pj.PJSIP_TSX_STATE_COMPLETED or (
-            tsx.state == pj.PJSIP_TSX_STATE_TERMINATED and tsx.method == "INVITE"
+            tsx.state == pj.PJSIP_TSX_STATE_TERMINATED
+            and state.prevState != pj.PJSIP_TSX_STATE_COMPLETED
+            and tsx.statusCode >= 200
         ):
             role = "UAC" if tsx.role == pj.PJSIP_ROLE_UAC else "UAS"
             emit("TSX", role, tsx.method, tsx.statusCode)
