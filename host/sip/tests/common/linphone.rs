@@ -55,6 +55,7 @@ impl Linphonec {
              inc_timeout=30\n\
              [rtp]\n\
              audio_rtp_port={rtp}\n\
+             bind_address=127.0.0.1\n\
              [video]\n\
              automatically_initiate=0\n\
              automatically_accept=0\n"
