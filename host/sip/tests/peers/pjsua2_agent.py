@@ -25,6 +25,7 @@ Events (stdout):
 
 Commands (stdin):
   dial <uri> | answer [code] | hangup [code] | hold | unhold
+  update (an UPDATE with a new SDP offer, RFC 3311)
   dtmf <digits> [rfc2833|info] | register | unregister | quit
 
 Run with --help for the options. Needs the PyPI package pjsua2-python
@@ -208,7 +209,7 @@ def run_command(agent, ep, line):
             agent.calls.append(call)
             call.makeCall(rest[0], pj.CallOpParam(True))
             emit("DIALING", rest[0])
-        elif cmd in ("answer", "hangup", "hold", "unhold", "dtmf"):
+        elif cmd in ("answer", "hangup", "hold", "unhold", "update", "dtmf"):
             if call is None:
                 raise ValueError("no call in progress")
             if cmd == "answer":
@@ -224,6 +225,8 @@ def run_command(agent, ep, line):
                 op = pj.CallOpParam(True)
                 op.opt.flag = pj.PJSUA_CALL_UNHOLD
                 call.reinvite(op)
+            elif cmd == "update":
+                call.update(pj.CallOpParam(True))
             else:
                 if not rest:
                     raise ValueError("dtmf needs digits")
@@ -246,7 +249,7 @@ def run_command(agent, ep, line):
         else:
             raise ValueError(
                 "unknown command; use dial, answer, hangup, hold, unhold, "
-                "dtmf, register, unregister or quit"
+                "update, dtmf, register, unregister or quit"
             )
         emit("OK", cmd)
     except (pj.Error, ValueError, IndexError) as e:
