@@ -240,3 +240,53 @@ async fn pjsua2_calls_linphonec_and_its_info_dtmf_is_relayed() {
     drop((caller, callee));
     service.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linphonec_pauses_and_resumes_the_call_to_pjsua2() {
+    let _serial = SERIAL.lock().await;
+    let service = service(vec![Algorithm::Sha256, Algorithm::Md5]).await;
+    let pbx = service.udp_addr().unwrap();
+    let options = Pjsua2Options::new("1002", PASSWORD).answering(200, Duration::ZERO);
+    let mut callee = Pjsua2::start(pbx, &options, PATIENCE).await;
+    let mut caller = Linphonec::start(pbx, "1001", PASSWORD, false, PATIENCE);
+    registered(&service, "1002", || callee.log()).await;
+    registered(&service, "1001", || caller.log()).await;
+    caller.command(&format!("call sip:1002@{pbx}"));
+    assert!(
+        caller.wait_output("Media streams established").await
+            && callee.wait_event("CONFIRMED").await.is_some(),
+        "not connected\n{}\n{}",
+        caller.log(),
+        callee.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // linphonec's pause is a re-INVITE offering sendonly (RFC 3264
+    // section 8.4); resume offers sendrecv again.
+    for (command, direction, state) in [
+        ("pause 1", "RX_OFFER sendonly", "MEDIA REMOTE_HOLD"),
+        ("resume 1", "RX_OFFER sendrecv", "MEDIA ACTIVE"),
+    ] {
+        let mark = callee.mark();
+        caller.command(command);
+        assert_eq!(
+            callee.wait_since(mark, "RX_OFFER").await.as_deref(),
+            Some(direction),
+            "after {command}\n{}\n{}",
+            callee.log(),
+            caller.log()
+        );
+        assert!(
+            callee.wait_since(mark, state).await.is_some(),
+            "after {command}\n{}",
+            callee.log()
+        );
+    }
+    callee.command("hangup");
+    assert!(caller.wait_output("ended").await, "{}", caller.log());
+    let call = ended_call(&service).await;
+    assert_eq!(call.outcome, CallOutcome::CalleeHungUp, "{call:?}");
+    assert_eq!(call.reinvites, 2, "{call:?}");
+    drop((caller, callee));
+    service.shutdown().await;
+}
