@@ -127,6 +127,32 @@ async fn linphonec_registers_when_sha256_and_md5_are_offered() {
     assert_eq!(used, ["SHA-256"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linphonec_with_a_wrong_password_is_refused() {
+    let _serial = SERIAL.lock().await;
+    let service = service(vec![Algorithm::Sha256, Algorithm::Md5]).await;
+    let pbx = service.udp_addr().unwrap();
+    let phone = Linphonec::start(pbx, "1001", "wrong", false, PATIENCE);
+    assert!(
+        wait_for(PATIENCE, || service.stats().forbidden >= 1).await,
+        "no 403; stats {:?}\n{}",
+        service.stats(),
+        phone.log()
+    );
+    assert!(
+        phone.wait_log("to [LinphoneRegistrationFailed]").await,
+        "linphonec did not give up\n{}",
+        phone.log()
+    );
+    assert!(phone.sip_log().contains("SIP/2.0 403"), "{}", phone.log());
+    assert!(service.lookup("sip:1001@127.0.0.1").is_empty());
+    let stats = service.stats();
+    assert_eq!(stats.registered, 0, "{stats:?}");
+    assert!(!service.bans().is_empty(), "no failure recorded");
+    drop(phone);
+    service.shutdown().await;
+}
+
 /// The status code of the pjsua2 agent's DISCONNECTED event.
 async fn disconnected(agent: &Pjsua2) -> Option<u16> {
     let event = agent.wait_event("DISCONNECTED").await?;
