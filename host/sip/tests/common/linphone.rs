@@ -38,6 +38,15 @@ impl Linphonec {
         auto_answer: bool,
         patience: Duration,
     ) -> Linphonec {
+        assert!(
+            Command::new("linphonec")
+                .arg("-v")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok(),
+            "linphonec is not installed: run scripts/install-test-peers.sh"
+        );
         let dir = TempDir::new("pbx-linphonec", user);
         std::fs::create_dir_all(dir.0.join("home/.local/share/linphone")).unwrap();
         let port = free_port();
