@@ -33,6 +33,7 @@ Run with --help for the options. Needs the PyPI package pjsua2-python
 """
 
 import argparse
+import ctypes
 import os
 import select
 import sys
@@ -48,8 +49,9 @@ except ImportError:
     sys.exit(2)
 
 
-# pjlib logs to stdout before its log settings apply: events go to a
-# duplicate of the real stdout, and fd 1 is pointed at stderr.
+# pjlib logs to C stdout (fd 1): events go to a duplicate of the real
+# stdout, and fd 1 is pointed at stderr (or the --log file, see
+# route_pjsip_log).
 EVENTS = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)
 
@@ -282,7 +284,23 @@ def parse_args():
     return p.parse_args()
 
 
+def route_pjsip_log(path):
+    """Point pjsip's console log (C stdout, fd 1) at `path`, unbuffered.
+
+    pjsip's own log file is written through a stdio buffer that is never
+    flushed, so a test reading it right after an event could miss the
+    messages that led to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.close(fd)
+    libc = ctypes.CDLL(None)
+    c_stdout = ctypes.c_void_p.in_dll(libc, "stdout")
+    libc.setvbuf(c_stdout, None, 2, 0)  # _IONBF
+
+
 def create_endpoint(args):
+    if args.log:
+        route_pjsip_log(args.log)
     ep = pj.Endpoint()
     ep.libCreate()
     cfg = pj.EpConfig()
@@ -290,13 +308,13 @@ def create_endpoint(args):
     cfg.uaConfig.mainThreadOnly = True
     cfg.uaConfig.userAgent = "pjsua2-agent"
     cfg.uaConfig.stunServer = pj.StringVector()
-    cfg.logConfig.consoleLevel = 0
     if args.log:
         cfg.logConfig.level = 5
-        cfg.logConfig.filename = args.log
+        cfg.logConfig.consoleLevel = 5
         cfg.logConfig.msgLogging = True
     else:
         cfg.logConfig.level = 0
+        cfg.logConfig.consoleLevel = 0
     cfg.medConfig.clockRate = 8000
     cfg.medConfig.sndClockRate = 8000
     cfg.medConfig.hasIoqueue = True
