@@ -73,9 +73,9 @@ async fn office_with(
         "127.0.0.1:0".parse().unwrap(),
     );
     config.auth.algorithms = vec![Algorithm::Md5];
-    // Short timers so that a dead trunk times out in ~1.3 s (64*T1).
+    // Short timers so that a dead trunk times out in ~3.2 s (64*T1).
     config.timers = TimerConfig {
-        t1: Duration::from_millis(20),
+        t1: Duration::from_millis(50),
         ..TimerConfig::default()
     };
     let trunks_config = trunks

@@ -70,6 +70,10 @@ pub(crate) struct Options {
     pub(crate) purge_interval: Option<Duration>,
     /// Trunks, routes and DIDs.
     pub(crate) trunks: super::trunks::TrunksConfig,
+    /// Session-timer policy for callers.
+    pub(crate) session_timer: Option<crate::dialog::session_timer::UasPolicy>,
+    /// The application that routes and takes calls.
+    pub(crate) app: Option<super::app::AppConfig>,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -86,7 +90,10 @@ pub(crate) async fn run(
         rate_limiter,
         purge_interval,
         trunks,
+        session_timer,
+        app,
     } = options;
+    let (commands, mut app_commands) = mpsc::unbounded_channel();
     let mut purge_timer = purge_interval.filter(|p| !p.is_zero()).map(|period| {
         let mut timer = tokio::time::interval_at(Instant::now() + period, period);
         timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -97,8 +104,13 @@ pub(crate) async fn run(
         shared.clone(),
         transports.local_addrs(TransportKind::Udp).first().copied(),
         transports.local_addrs(TransportKind::Tcp).first().copied(),
-        ring_timeout,
-        trunks,
+        super::b2bua::Settings {
+            ring_timeout,
+            trunks,
+            session_policy: session_timer,
+            app,
+        },
+        commands,
     );
     let mut driver = Driver {
         shared,
@@ -134,6 +146,11 @@ pub(crate) async fn run(
                     Ok(actions) => driver.execute(actions, None).await,
                     Err(e) => tracing::debug!(?key, error = %e, "response not sent"),
                 }
+            }
+            Some(command) = app_commands.recv() => {
+                let now = driver.now();
+                let effects = driver.b2bua.on_app_command(&mut driver.layer, now, command);
+                driver.run_effects(effects.into(), None).await;
             }
             _ = tick(purge_timer.as_mut()) => driver.start_purge(),
             _ = sleep_until(deadline) => {

@@ -35,14 +35,22 @@
 //! Time: the authenticator and the registrar use `SystemTime::now()`; the
 //! transaction layer counts from a tokio `Instant` taken at start.
 
+pub mod app;
 pub mod b2bua;
 pub mod driver;
+#[cfg(test)]
+mod extension_tests;
 pub mod register;
+#[cfg(test)]
+mod relay_tests;
+#[cfg(test)]
+mod test_phones;
 #[cfg(test)]
 mod tests;
 pub mod trunks;
 
 use crate::auth::{AuthConfig, Authenticated, Authenticator, BanList, CredentialStore};
+use crate::dialog::session_timer::UasPolicy;
 use crate::message::Request;
 use crate::protection::{Acl, RateLimitConfig, RateLimiter};
 use crate::registrar::{Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore};
@@ -57,6 +65,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+pub use app::{AppCall, AppConfig, AppEvent, CallRouter, NewCall, RouteDecision};
 pub use b2bua::{CallOutcome, CallRecord};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -104,6 +113,13 @@ pub struct ServiceConfig {
     /// Trunks to carriers, outbound routes and inbound DIDs (none by
     /// default).
     pub trunks: TrunksConfig,
+    /// Session timers (RFC 4028) on callers' legs: `None` (the default)
+    /// runs none; `Some(policy)` negotiates Session-Expires with every
+    /// caller and hangs up sessions that are not refreshed.
+    pub session_timer: Option<UasPolicy>,
+    /// The application (call model) that routes new calls and takes the
+    /// ones it wants; `None` (the default) for the built-in routing only.
+    pub app: Option<AppConfig>,
 }
 
 impl ServiceConfig {
@@ -132,6 +148,8 @@ impl ServiceConfig {
             acls: HashMap::new(),
             purge_interval: Some(Duration::from_secs(60)),
             trunks: TrunksConfig::default(),
+            session_timer: None,
+            app: None,
         }
     }
 }
@@ -315,6 +333,8 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
             rate_limiter,
             purge_interval: config.purge_interval,
             trunks: config.trunks,
+            session_timer: config.session_timer,
+            app: config.app,
         },
     ));
     Ok(ServiceHandle {

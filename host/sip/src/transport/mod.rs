@@ -1,4 +1,5 @@
-//! SIP transports (RFC 3261 section 18): UDP and TCP over IPv4 and IPv6.
+//! SIP transports (RFC 3261 section 18): UDP, TCP, TLS, WebSocket and
+//! secure WebSocket, over IPv4 and IPv6.
 //!
 //! [`Transports::start`] binds the sockets listed in a
 //! [`TransportConfig`] and returns a [`TransportHandle`] for sending and
@@ -26,67 +27,56 @@
 //!   keep-alives, idle timeout, reuse) over the rustls stream. Outgoing
 //!   TLS connections verify the server's certificate against
 //!   [`TlsConfig::root_certificates`]. Via transport `TLS`.
+//! - **WS and WSS** (RFC 7118, `transport/ws/`): listeners on
+//!   [`TransportConfig::ws_listen`] and [`TransportConfig::wss_listen`]
+//!   (WSS with the TLS certificate); the upgrade must offer the `sip`
+//!   subprotocol ([`WsConfig::allowed_origins`] can restrict origins);
+//!   one SIP message per WebSocket message, parsed like a datagram; the
+//!   size limit and idle timeout close the connection. Messages to a
+//!   WebSocket peer only ever go over its own open connection. Via
+//!   transports `WS` and `WSS`.
 //! - On every incoming request the top Via gets `received`/`rport`
 //!   (RFC 3261 section 18.2.1, RFC 3581), see [`via`];
 //!   [`TransportHandle::send_response`] routes responses per RFC 3261
 //!   section 18.2.2.
 //!
-//! Not here (later work): WebSocket (RFC 7118), SCTP, switching to a
+//! Not here (later work): outgoing WebSocket connections, SCTP, switching to a
 //! congestion-controlled transport for large UDP requests (RFC 3261
 //! section 18.1.1), and the sent-by check on received responses (section
 //! 18.1.2, left to the transaction layer).
 
+mod config;
+mod connections;
+mod error;
+mod kind;
+mod stats;
 mod tcp;
 mod tls;
 mod udp;
+mod uri;
 pub mod via;
+mod ws;
 
 use crate::message::{Response, SipMessage};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-pub use tls::{PemSource, TlsConfig, transport_for_uri};
+pub use config::TransportConfig;
+pub use error::TransportError;
+pub use kind::TransportKind;
+pub use stats::TransportStats;
+use stats::{Counters, bump};
+pub use tls::{PemSource, TlsConfig};
+pub use uri::transport_for_uri;
 pub use via::{ResponseTarget, response_target, stamp_received};
+pub use ws::WsConfig;
 
-/// Which transport a message came on or goes over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// UDP.
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS over TCP (RFC 3261 section 26).
-    Tls,
-}
-
-impl TransportKind {
-    /// The Via transport token ("UDP", "TCP", "TLS").
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportKind::Udp => "UDP",
-            TransportKind::Tcp => "TCP",
-            TransportKind::Tls => "TLS",
-        }
-    }
-
-    /// Whether the transport is reliable (RFC 3261 section 18).
-    pub fn is_reliable(self) -> bool {
-        matches!(self, TransportKind::Tcp | TransportKind::Tls)
-    }
-}
-
-impl fmt::Display for TransportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Identifies one TCP connection for the lifetime of a [`Transports`].
+/// Identifies one TCP, TLS or WebSocket connection for the lifetime of
+/// a [`Transports`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnectionId(pub u64);
 
@@ -118,116 +108,16 @@ pub struct Target {
     pub connection: Option<ConnectionId>,
 }
 
-/// What to bind and how to behave.
-#[derive(Debug, Clone)]
-pub struct TransportConfig {
-    /// UDP bind addresses (IPv4 and/or IPv6; port 0 picks one).
-    pub udp: Vec<SocketAddr>,
-    /// TCP listen addresses.
-    pub tcp: Vec<SocketAddr>,
-    /// TLS listen addresses (default none; needs
-    /// [`TlsConfig::certificate_chain`] and [`TlsConfig::private_key`]).
-    pub tls_listen: Vec<SocketAddr>,
-    /// Certificates and keys for TLS, listening and connecting.
-    pub tls: TlsConfig,
-    /// A TCP connection with no traffic either way for this long is
-    /// closed (default 5 minutes).
-    pub idle_timeout: Duration,
-    /// Largest message accepted, in bytes (default and upper bound:
-    /// [`MAX_MESSAGE_BYTES`](crate::message::MAX_MESSAGE_BYTES)).
-    pub max_message_size: usize,
-    /// Capacity of the [`Incoming`] channel.
-    pub channel_capacity: usize,
-    /// How long an outgoing TCP connect may take.
-    pub connect_timeout: Duration,
-}
-
-impl Default for TransportConfig {
-    fn default() -> Self {
-        TransportConfig {
-            udp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
-            tcp: vec![SocketAddr::from(([0, 0, 0, 0], 5060))],
-            tls_listen: Vec::new(),
-            tls: TlsConfig::default(),
-            idle_timeout: Duration::from_secs(300),
-            max_message_size: crate::message::MAX_MESSAGE_BYTES,
-            channel_capacity: 1024,
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl TransportConfig {
-    /// The effective message size limit (never above the parser's).
-    fn max_size(&self) -> usize {
-        self.max_message_size
-            .clamp(1, crate::message::MAX_MESSAGE_BYTES)
-    }
-}
-
-/// Transport failures seen by a sender.
-#[derive(Debug, thiserror::Error)]
-pub enum TransportError {
-    /// A socket operation failed.
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-    /// No socket of that transport and address family is bound.
-    #[error("no {0} socket for {1}")]
-    NoSocket(TransportKind, SocketAddr),
-    /// The message has no usable top Via to route a response by.
-    #[error("no usable top Via to route the response")]
-    NoRoute,
-    /// The host name in a Via did not resolve.
-    #[error("could not resolve {0}")]
-    Unresolved(String),
-    /// Connecting timed out.
-    #[error("connect to {0} timed out")]
-    ConnectTimeout(SocketAddr),
-    /// The connection closed before the message could be queued.
-    #[error("connection closed")]
-    ConnectionClosed,
-    /// TLS configuration or handshake failure (names the file or peer).
-    #[error("tls: {0}")]
-    Tls(String),
-    /// The transports were shut down.
-    #[error("transports shut down")]
-    Shutdown,
-}
-
-/// Counters for monitoring.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TransportStats {
-    /// Messages dropped without an answer (unparseable, or a malformed
-    /// response, or no channel room).
-    pub dropped: u64,
-    /// Malformed requests answered with an error status.
-    pub rejected: u64,
-    /// TCP connections closed because of bad or oversize input.
-    pub closed_on_error: u64,
-    /// TCP connections closed for being idle.
-    pub closed_idle: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    dropped: AtomicU64,
-    rejected: AtomicU64,
-    closed_on_error: AtomicU64,
-    closed_idle: AtomicU64,
-}
-
-fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Ordering::Relaxed);
-}
-
 /// State shared by all transport tasks and handles.
 struct Shared {
     config: TransportConfig,
     udp: Vec<udp::UdpEndpoint>,
     tcp_local: Vec<SocketAddr>,
     tls_local: Vec<SocketAddr>,
+    ws_local: Vec<SocketAddr>,
+    wss_local: Vec<SocketAddr>,
     tls: tls::TlsState,
-    connections: tcp::Connections,
+    connections: connections::Connections,
     incoming: mpsc::Sender<Incoming>,
     counters: Counters,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -256,30 +146,21 @@ impl Transports {
         for addr in &config.udp {
             udp_sockets.push(udp::UdpEndpoint::bind(*addr).await?);
         }
-        let mut listeners = Vec::new();
-        for addr in &config.tcp {
-            listeners.push(tcp::bind(*addr).await?);
-        }
-        let tcp_local = listeners
-            .iter()
-            .map(|l| l.local_addr())
-            .collect::<Result<Vec<_>, _>>()?;
-        let tls = tls::TlsState::build(&config.tls, !config.tls_listen.is_empty())?;
-        let mut tls_listeners = Vec::new();
-        for addr in &config.tls_listen {
-            tls_listeners.push(tcp::bind(*addr).await?);
-        }
-        let tls_local = tls_listeners
-            .iter()
-            .map(|l| l.local_addr())
-            .collect::<Result<Vec<_>, _>>()?;
+        let (listeners, tcp_local) = bind_all(&config.tcp).await?;
+        let serves_tls = !config.tls_listen.is_empty() || !config.wss_listen.is_empty();
+        let tls = tls::TlsState::build(&config.tls, serves_tls)?;
+        let (tls_listeners, tls_local) = bind_all(&config.tls_listen).await?;
+        let (ws_listeners, ws_local) = bind_all(&config.ws_listen).await?;
+        let (wss_listeners, wss_local) = bind_all(&config.wss_listen).await?;
         let shared = Arc::new(Shared {
             config,
             udp: udp_sockets,
             tcp_local,
             tls_local,
+            ws_local,
+            wss_local,
             tls,
-            connections: tcp::Connections::default(),
+            connections: connections::Connections::default(),
             incoming: tx,
             counters: Counters::default(),
             tasks: Mutex::new(Vec::new()),
@@ -295,6 +176,12 @@ impl Transports {
         }
         for listener in tls_listeners {
             let task = tokio::spawn(tls::accept_loop(shared.clone(), listener));
+            shared.track(task.abort_handle());
+        }
+        let ws = ws_listeners.into_iter().map(|l| (l, TransportKind::Ws));
+        let wss = wss_listeners.into_iter().map(|l| (l, TransportKind::Wss));
+        for (listener, kind) in ws.chain(wss) {
+            let task = tokio::spawn(ws::accept_loop(shared.clone(), listener, kind));
             shared.track(task.abort_handle());
         }
         Ok((TransportHandle { shared }, rx))
@@ -323,19 +210,24 @@ impl TransportHandle {
             TransportKind::Udp => self.shared.udp.iter().map(|u| u.local).collect(),
             TransportKind::Tcp => self.shared.tcp_local.clone(),
             TransportKind::Tls => self.shared.tls_local.clone(),
+            TransportKind::Ws => self.shared.ws_local.clone(),
+            TransportKind::Wss => self.shared.wss_local.clone(),
         }
     }
 
     fn all_local_addrs(&self) -> Vec<(TransportKind, SocketAddr)> {
-        [TransportKind::Udp, TransportKind::Tcp, TransportKind::Tls]
+        TransportKind::ALL
             .into_iter()
             .flat_map(|k| self.local_addrs(k).into_iter().map(move |a| (k, a)))
             .collect()
     }
 
-    /// Send a message to `target`. Over TCP this uses `target.connection`
-    /// while it is open, else an open connection to `target.addr`, else a
-    /// new connection. Returns the connection used, if any.
+    /// Send a message to `target`. Over TCP and TLS this uses
+    /// `target.connection` while it is open, else an open connection to
+    /// `target.addr`, else a new connection. Over WS and WSS only the
+    /// first two apply: with neither open it fails with
+    /// [`TransportError::NoConnection`]. Returns the connection used, if
+    /// any.
     pub async fn send(
         &self,
         message: &SipMessage,
@@ -357,6 +249,9 @@ impl TransportHandle {
             }
             TransportKind::Tcp => tcp::send(&self.shared, bytes, target).await.map(Some),
             TransportKind::Tls => tls::send(&self.shared, bytes, target, None).await.map(Some),
+            TransportKind::Ws | TransportKind::Wss => {
+                ws::send(&self.shared, bytes, target).await.map(Some)
+            }
         }
     }
 
@@ -382,6 +277,9 @@ impl TransportHandle {
     /// `connection`), routed by the response's top Via as RFC 3261
     /// section 18.2.2 and RFC 3581 say: over the request's connection
     /// while open, else to `received`/`rport` (or `maddr`, or sent-by).
+    /// Over WS and WSS the fallback is the open connection from
+    /// `received`/`rport` (the address the request's connection came
+    /// from), never a new one.
     pub async fn send_response(
         &self,
         response: &Response,
@@ -391,12 +289,18 @@ impl TransportHandle {
         let bytes = response.to_bytes();
         if transport.is_reliable()
             && let Some(id) = connection
-            && tcp::send_on(&self.shared, id, bytes.clone()).await.is_ok()
+            && connections::send_on(&self.shared, id, bytes.clone())
+                .await
+                .is_ok()
         {
             return Ok(Some(id));
         }
         let via = response.headers.top_via().ok_or(TransportError::NoRoute)?;
-        let addr = resolve(response_target(&via, transport.is_reliable())).await?;
+        // A WebSocket peer is reachable only over its own connection,
+        // known by the address it came from: `received` and `rport`, as
+        // for an unreliable transport.
+        let reliable = transport.is_reliable() && !transport.is_websocket();
+        let addr = resolve(response_target(&via, reliable)).await?;
         self.send_bytes(
             bytes,
             Target {
@@ -410,13 +314,7 @@ impl TransportHandle {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> TransportStats {
-        let c = &self.shared.counters;
-        TransportStats {
-            dropped: c.dropped.load(Ordering::Relaxed),
-            rejected: c.rejected.load(Ordering::Relaxed),
-            closed_on_error: c.closed_on_error.load(Ordering::Relaxed),
-            closed_idle: c.closed_idle.load(Ordering::Relaxed),
-        }
+        self.shared.counters.snapshot()
     }
 
     /// Whether a TCP or TLS connection is still open.
@@ -433,6 +331,21 @@ impl TransportHandle {
         }
         self.shared.connections.clear();
     }
+}
+
+/// Bind a listener on each address; returns them with their bound
+/// addresses.
+async fn bind_all(
+    addrs: &[SocketAddr],
+) -> Result<(Vec<tokio::net::TcpListener>, Vec<SocketAddr>), TransportError> {
+    let mut listeners = Vec::new();
+    let mut local = Vec::new();
+    for addr in addrs {
+        let listener = tcp::bind(*addr).await?;
+        local.push(listener.local_addr()?);
+        listeners.push(listener);
+    }
+    Ok((listeners, local))
 }
 
 /// Turn a [`ResponseTarget`] into an address, resolving names.

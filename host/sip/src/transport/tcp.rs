@@ -3,6 +3,7 @@
 //! over the byte stream, so TLS ([`super::tls`]) runs the same framing,
 //! keep-alive and idle handling over a rustls stream.
 
+use super::connections;
 use super::{
     ConnectionId, Incoming, Shared, Target, TransportError, TransportKind, bump, error_response,
     stamp_received,
@@ -10,75 +11,15 @@ use super::{
 use crate::message::parse::keepalive_len;
 use crate::message::{Headers, SipMessage, parse_stream};
 use bytes::{Buf, BytesMut};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
 
-/// Outgoing messages queued per connection.
-const QUEUE: usize = 64;
-
 /// Read buffer growth step.
 const READ_CHUNK: usize = 8 * 1024;
-
-/// Open connections (TCP and TLS), by id and by transport and peer
-/// address.
-#[derive(Default)]
-pub(super) struct Connections {
-    inner: Mutex<ConnMap>,
-}
-
-#[derive(Default)]
-struct ConnMap {
-    by_id: HashMap<ConnectionId, mpsc::Sender<Vec<u8>>>,
-    by_addr: HashMap<(TransportKind, SocketAddr), ConnectionId>,
-}
-
-impl Connections {
-    fn lock(&self) -> std::sync::MutexGuard<'_, ConnMap> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn insert(
-        &self,
-        id: ConnectionId,
-        kind: TransportKind,
-        peer: SocketAddr,
-        tx: mpsc::Sender<Vec<u8>>,
-    ) {
-        let mut map = self.lock();
-        map.by_id.insert(id, tx);
-        map.by_addr.insert((kind, peer), id);
-    }
-
-    fn remove(&self, id: ConnectionId) {
-        let mut map = self.lock();
-        map.by_id.remove(&id);
-        map.by_addr.retain(|_, v| *v != id);
-    }
-
-    pub(super) fn sender(&self, id: ConnectionId) -> Option<mpsc::Sender<Vec<u8>>> {
-        self.lock().by_id.get(&id).cloned()
-    }
-
-    pub(super) fn by_addr(&self, kind: TransportKind, addr: SocketAddr) -> Option<ConnectionId> {
-        self.lock().by_addr.get(&(kind, addr)).copied()
-    }
-
-    pub(super) fn contains(&self, id: ConnectionId) -> bool {
-        self.lock().by_id.contains_key(&id)
-    }
-
-    pub(super) fn clear(&self) {
-        let mut map = self.lock();
-        map.by_id.clear();
-        map.by_addr.clear();
-    }
-}
 
 /// Bind a listener.
 pub(super) async fn bind(addr: SocketAddr) -> Result<TcpListener, TransportError> {
@@ -132,8 +73,8 @@ pub(super) fn spawn_connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let id = ConnectionId(shared.next_connection.fetch_add(1, Ordering::Relaxed));
-    let (tx, rx) = mpsc::channel(QUEUE);
+    let id = connections::next_id(shared);
+    let (tx, rx) = mpsc::channel(connections::QUEUE);
     shared.connections.insert(id, kind, peer, tx);
     let conn = ConnInfo {
         id,
@@ -146,21 +87,6 @@ where
     id
 }
 
-/// Queue bytes on an open connection.
-pub(super) async fn send_on(
-    shared: &Shared,
-    id: ConnectionId,
-    bytes: Vec<u8>,
-) -> Result<(), TransportError> {
-    let tx = shared
-        .connections
-        .sender(id)
-        .ok_or(TransportError::ConnectionClosed)?;
-    tx.send(bytes)
-        .await
-        .map_err(|_| TransportError::ConnectionClosed)
-}
-
 /// Send over `target.connection`, else a connection to `target.addr`,
 /// else a new one.
 pub(super) async fn send(
@@ -168,22 +94,10 @@ pub(super) async fn send(
     bytes: Vec<u8>,
     target: Target,
 ) -> Result<ConnectionId, TransportError> {
-    let mut bytes = bytes;
-    for id in [
-        target.connection,
-        shared.connections.by_addr(TransportKind::Tcp, target.addr),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let Some(tx) = shared.connections.sender(id) else {
-            continue;
-        };
-        match tx.send(bytes).await {
-            Ok(()) => return Ok(id),
-            Err(mpsc::error::SendError(b)) => bytes = b,
-        }
-    }
+    let bytes = match connections::send_existing(shared, TransportKind::Tcp, target, bytes).await {
+        Ok(id) => return Ok(id),
+        Err(bytes) => bytes,
+    };
     if !shared
         .tcp_local
         .iter()
@@ -198,7 +112,7 @@ pub(super) async fn send(
     .await
     .map_err(|_| TransportError::ConnectTimeout(target.addr))??;
     let id = start_connection(shared, stream, target.addr)?;
-    send_on(shared, id, bytes).await?;
+    connections::send_on(shared, id, bytes).await?;
     Ok(id)
 }
 

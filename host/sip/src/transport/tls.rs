@@ -12,13 +12,12 @@
 //! or else for the target's IP address (the certificate must then name
 //! it in a subjectAltName).
 
-use super::{ConnectionId, Shared, Target, TransportError, TransportKind, tcp};
+use super::{ConnectionId, Shared, Target, TransportError, TransportKind, connections, tcp};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
@@ -166,32 +165,11 @@ impl TlsState {
     }
 }
 
-/// The transport a request to `uri` goes over by default: TLS for a
-/// `sips:` URI or `transport=tls`, TCP for `transport=tcp`, else UDP
-/// (RFC 3261 sections 19.1.2 and 26.2; DNS procedures of RFC 3263 are
-/// not applied).
-pub fn transport_for_uri(uri: &str) -> TransportKind {
-    let uri = uri.trim().trim_start_matches('<');
-    if uri
-        .get(..5)
-        .is_some_and(|s| s.eq_ignore_ascii_case("sips:"))
-    {
-        return TransportKind::Tls;
+impl TlsState {
+    /// The server side, when a TLS or WSS listener is configured.
+    pub(super) fn acceptor(&self) -> Option<TlsAcceptor> {
+        self.acceptor.clone()
     }
-    let params = uri.split(['?', '>']).next().unwrap_or(uri);
-    for param in params.split(';').skip(1) {
-        let (name, value) = param.split_once('=').unwrap_or((param, ""));
-        if name.trim().eq_ignore_ascii_case("transport") {
-            let value = value.trim();
-            if value.eq_ignore_ascii_case("tls") {
-                return TransportKind::Tls;
-            }
-            if value.eq_ignore_ascii_case("tcp") {
-                return TransportKind::Tcp;
-            }
-        }
-    }
-    TransportKind::Udp
 }
 
 /// Accept connections until aborted; each handshake runs in its own task
@@ -241,22 +219,10 @@ pub(super) async fn send(
     target: Target,
     server_name: Option<&str>,
 ) -> Result<ConnectionId, TransportError> {
-    let mut bytes = bytes;
-    for id in [
-        target.connection,
-        shared.connections.by_addr(TransportKind::Tls, target.addr),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let Some(tx) = shared.connections.sender(id) else {
-            continue;
-        };
-        match tx.send(bytes).await {
-            Ok(()) => return Ok(id),
-            Err(mpsc::error::SendError(b)) => bytes = b,
-        }
-    }
+    let bytes = match connections::send_existing(shared, TransportKind::Tls, target, bytes).await {
+        Ok(id) => return Ok(id),
+        Err(bytes) => bytes,
+    };
     let connector = shared.tls.connector.clone().ok_or_else(|| {
         TransportError::Tls("no TLS root certificates configured for outgoing connections".into())
     })?;
@@ -280,7 +246,7 @@ pub(super) async fn send(
         .await
         .map_err(|_| TransportError::ConnectTimeout(addr))??;
     let id = tcp::spawn_connection(shared, tls, TransportKind::Tls, addr, local);
-    tcp::send_on(shared, id, bytes).await?;
+    connections::send_on(shared, id, bytes).await?;
     Ok(id)
 }
 
@@ -304,31 +270,6 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("certificate chain"), "{err}");
-    }
-
-    #[test]
-    fn uri_transports() {
-        assert_eq!(
-            transport_for_uri("sips:bob@example.com"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("SIPS:bob@example.com"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("<sip:bob@192.0.2.1:5061;transport=TLS>"),
-            TransportKind::Tls
-        );
-        assert_eq!(
-            transport_for_uri("sip:bob@192.0.2.1;lr;transport=tcp"),
-            TransportKind::Tcp
-        );
-        assert_eq!(transport_for_uri("sip:bob@192.0.2.1"), TransportKind::Udp);
-        assert_eq!(
-            transport_for_uri("sip:bob@h?x=transport=tls"),
-            TransportKind::Udp
-        );
     }
 
     #[test]

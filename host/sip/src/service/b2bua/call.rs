@@ -1,7 +1,9 @@
 //! A call's state: its legs, forks and dialogs, and how it ended.
 
+use super::extensions::{Reliable, SessionTimer};
 use super::transfer::Transfer;
 use super::*;
+use crate::dialog::prack::RSeqTracker;
 use bytes::Bytes;
 
 /// How a call ended, as recorded in the service's call log.
@@ -20,6 +22,9 @@ pub enum CallOutcome {
     /// Answered, but the caller never ACKed the 2xx (64*T1): both legs
     /// were sent a BYE.
     NoAck,
+    /// The session timer (RFC 4028) ran out without a refresh, or our
+    /// refresh failed: both legs were sent a BYE.
+    SessionExpired,
 }
 
 /// One ended call, as kept in [`ServiceHandle::calls`](super::ServiceHandle::calls).
@@ -107,6 +112,8 @@ pub(super) enum ClientRole {
     TransferDone,
     /// A REGISTER of trunk number `usize`.
     TrunkRegister(usize),
+    /// Our session-timer refresh (re-INVITE) to the caller.
+    SessionRefresh,
     /// An OPTIONS keep-alive of trunk number `usize`.
     TrunkProbe(usize),
     /// BYE, CANCEL, NOTIFY: the answer does not matter.
@@ -121,6 +128,8 @@ pub(super) struct Fork {
     pub(super) target: Target,
     pub(super) local: LocalEndpoint,
     pub(super) final_response: Option<Response>,
+    /// Order of the callee's reliable provisionals (RFC 3262).
+    pub(super) rseq: RSeqTracker,
 }
 
 /// One call.
@@ -150,6 +159,12 @@ pub(super) struct Call {
     pub(super) sdp: [Bytes; 2],
     /// A blind transfer in progress.
     pub(super) transfer: Option<Box<Transfer>>,
+    /// Reliable provisionals owed to the caller (RFC 3262).
+    pub(super) reliable: Reliable,
+    /// The A leg's session timer (RFC 4028), when negotiated.
+    pub(super) session: Option<SessionTimer>,
+    /// Events for the application, when the call was handed to it.
+    pub(super) app: Option<tokio::sync::mpsc::UnboundedSender<crate::service::app::AppEvent>>,
     /// An outbound call's progress through its trunks.
     pub(super) outbound: Option<Box<Outbound>>,
     pub(super) ring_deadline: Option<Duration>,

@@ -66,6 +66,9 @@ impl B2bua {
                     self.transfer_done(layer, now, id, &mut out);
                 }
             }
+            ClientRole::SessionRefresh => {
+                self.session_refresh_event(layer, now, id, event, &mut out)
+            }
             ClientRole::TrunkRegister(t) => self.trunk_event(layer, now, t, true, event, &mut out),
             ClientRole::TrunkProbe(t) => self.trunk_event(layer, now, t, false, event, &mut out),
             ClientRole::Other => {}
@@ -90,6 +93,12 @@ impl B2bua {
             TuEvent::Provisional(resp) => {
                 let local = call.forks[i].local.clone();
                 let _ = call.b_dialogs.uac_response(&invite, &resp, &local);
+                if !self.prack_provisional(layer, now, id, i, &resp, out) {
+                    return;
+                }
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return;
+                };
                 if call.answered || call.ended_at.is_some() || resp.status == 100 {
                     return;
                 }
@@ -100,6 +109,7 @@ impl B2bua {
                     .headers
                     .push("Contact", &format!("<{}>", call.a_local.contact));
                 copy_body(&resp, &mut relayed);
+                call.reliable.prepare(&mut relayed, layer.config(), now);
                 respond(layer, now, &call.a_key.clone(), relayed, out);
             }
             TuEvent::Final(resp) if (200..300).contains(&resp.status) => {
@@ -197,6 +207,9 @@ impl B2bua {
                 ok.headers
                     .push("Contact", &format!("<{}>", call.a_local.contact));
                 ok.headers.push("Allow", ALLOW);
+                ok.headers.push("Supported", SUPPORTED);
+                call.reliable.stop();
+                Self::session_headers(call, &mut ok, now);
                 copy_body(&resp, &mut ok);
                 match Dialog::uas(&call.a_invite, &ok, call.a_local.clone()) {
                     Ok(d) => {

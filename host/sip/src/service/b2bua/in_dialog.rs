@@ -22,6 +22,10 @@ impl B2bua {
             return;
         }
         let found = dialog_id.and_then(|d| self.by_dialog.get(&d).copied());
+        if found.is_none() && req.method == Method::Prack {
+            self.early_prack(layer, now, key, &req, out);
+            return;
+        }
         let Some((id, leg)) = found else {
             respond(layer, now, key, no_dialog(&req), out);
             return;
@@ -78,6 +82,9 @@ impl B2bua {
             Method::Refer => self.on_refer(layer, now, key, id, leg, req, out),
             // We never send reliable provisionals, so no PRACK can match.
             Method::Prack => respond(layer, now, key, no_dialog(&req), out),
+            _ if self.calls.get(&id).is_some_and(|c| c.app.is_some()) => {
+                self.app_in_dialog(layer, now, key, id, req, out)
+            }
             _ => self.relay_request(layer, now, key, id, leg, req, out),
         }
     }
@@ -189,6 +196,9 @@ impl B2bua {
                     .headers
                     .push("Contact", &format!("<{}>", call.local(from).contact));
             }
+            if from == Leg::A {
+                Self::caller_refreshed(call, request, &mut relayed, now);
+            }
         }
         if invite && ok {
             call.two_xx.push((
@@ -219,6 +229,9 @@ impl B2bua {
         call.two_xx.retain(|(_, r)| !r.is_finished());
         if leg == Leg::A && !call.a_acked {
             call.a_acked = true;
+            if let Some(app) = call.app.as_ref() {
+                let _ = app.send(AppEvent::Confirmed);
+            }
             tracing::info!(caller = %call.caller, callee = %call.callee, "call confirmed");
         }
     }

@@ -31,28 +31,33 @@
 //! forgotten (32 s after the end) is not ACKed; offers in ACK are not
 //! relayed.
 
+use super::app::{AppCommand, AppConfig, AppEvent};
 use super::register::address_of_record;
 use super::trunks::{TrunkSet, TrunksConfig};
 use super::{Counters, Shared};
 use crate::auth::{Algorithm, Rejection};
+use crate::dialog::session_timer::UasPolicy;
 use crate::dialog::{
     Dialog, DialogId, Dialogs, LocalEndpoint, UacOutcome, cancel_for, new_tag, no_dialog,
 };
 use crate::message::{Headers, Method, Request, Response, SipMessage, reason_phrase};
 use crate::registrar::Binding;
+use crate::transaction::TimerConfig;
 use crate::transaction::key::new_branch;
 use crate::transaction::{
     LayerAction, TransactionKey, TransactionLayer, TuEvent, TwoXxEvent, TwoXxRetransmitter,
 };
 use crate::transport::{ConnectionId, Target, TransportKind};
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
+mod app_calls;
 mod call;
+mod extensions;
 mod forks;
 mod in_dialog;
 mod outbound;
@@ -88,6 +93,20 @@ pub(crate) struct B2bua {
     detached: HashMap<DialogId, Detached>,
     /// Trunks: routes, DIDs, registrations and keep-alives.
     trunks: TrunkSet,
+    /// Calls by the To tag we gave the caller (PRACKs in early dialogs).
+    by_a_tag: HashMap<String, u64>,
+    /// Session-timer policy for callers (RFC 4028), if enabled.
+    session_policy: Option<UasPolicy>,
+    /// Calls in progress: the only ones the timer scan visits.
+    live: HashSet<u64>,
+    /// Ended calls by end time, oldest first, until they are forgotten
+    /// [`LINGER`] later.
+    lingering: VecDeque<(Duration, u64)>,
+    /// Where calls go to the application, if anywhere.
+    app: Option<AppConfig>,
+    /// The application's commands to the driver (cloned into every
+    /// [`AppCall`](crate::service::app::AppCall)).
+    commands: tokio::sync::mpsc::UnboundedSender<AppCommand>,
 }
 
 /// Identity of an A-leg INVITE for retransmission matching.
@@ -113,20 +132,42 @@ const SCAN_EVERY: Duration = Duration::from_millis(20);
 const CALL_LOG_KEEP: usize = 10_000;
 
 /// The methods the B2BUA accepts, for Allow headers.
+/// The extensions our requests and answers announce.
+const SUPPORTED: &str = "100rel, timer";
+
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY, REFER";
 
 /// How long an ended call is kept to absorb late messages (64*T1).
 const LINGER: Duration = Duration::from_secs(32);
 
+/// The B2BUA's share of the [`ServiceConfig`](super::ServiceConfig).
+pub(crate) struct Settings {
+    /// How long a call may ring.
+    pub(crate) ring_timeout: Duration,
+    /// Trunks, routes and DIDs.
+    pub(crate) trunks: TrunksConfig,
+    /// Session timers for callers, if enabled.
+    pub(crate) session_policy: Option<UasPolicy>,
+    /// The application that routes and takes calls, if any.
+    pub(crate) app: Option<AppConfig>,
+}
+
 impl B2bua {
-    /// A B2BUA reachable at the service's first UDP and TCP addresses.
+    /// A B2BUA reachable at the service's first UDP and TCP addresses;
+    /// applications' commands come back through `commands`.
     pub(crate) fn new(
         shared: Arc<Shared>,
         udp: Option<SocketAddr>,
         tcp: Option<SocketAddr>,
-        ring_timeout: Duration,
-        trunks: TrunksConfig,
+        settings: Settings,
+        commands: tokio::sync::mpsc::UnboundedSender<AppCommand>,
     ) -> Self {
+        let Settings {
+            ring_timeout,
+            trunks,
+            session_policy,
+            app,
+        } = settings;
         B2bua {
             shared,
             udp,
@@ -142,6 +183,12 @@ impl B2bua {
             last_scan: Duration::ZERO,
             detached: HashMap::new(),
             trunks: TrunkSet::new(trunks, udp),
+            by_a_tag: HashMap::new(),
+            session_policy,
+            live: HashSet::new(),
+            lingering: VecDeque::new(),
+            app,
+            commands,
         }
     }
 
@@ -164,15 +211,19 @@ impl B2bua {
 
     fn local(&self, transport: TransportKind) -> LocalEndpoint {
         let addr = match transport {
-            // TLS is not used for B legs yet (the service binds no TLS
-            // listener): treat it like TCP so the match stays exhaustive.
-            TransportKind::Tcp | TransportKind::Tls => self.tcp.or(self.udp),
+            // B legs do not go over TLS, WS or WSS yet: treat them like
+            // TCP so the match stays exhaustive.
+            TransportKind::Tcp | TransportKind::Tls | TransportKind::Ws | TransportKind::Wss => {
+                self.tcp.or(self.udp)
+            }
             TransportKind::Udp => self.udp.or(self.tcp),
         }
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
         let param = match transport {
             TransportKind::Tcp => ";transport=tcp",
             TransportKind::Tls => ";transport=tls",
+            TransportKind::Ws => ";transport=ws",
+            TransportKind::Wss => ";transport=wss",
             TransportKind::Udp => "",
         };
         LocalEndpoint {
@@ -184,7 +235,11 @@ impl B2bua {
 
     /// The earliest time [`poll`](Self::poll) has something to do.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        let calls = (!self.calls.is_empty()).then_some(self.last_scan + SCAN_EVERY);
+        let calls = if self.live.is_empty() {
+            self.lingering.front().map(|&(ended, _)| ended + LINGER)
+        } else {
+            Some(self.last_scan + SCAN_EVERY)
+        };
         match (calls, self.trunks.next_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -264,6 +319,8 @@ impl B2bua {
             return;
         }
         call.ended_at = Some(now);
+        self.live.remove(&id);
+        self.lingering.push_back((now, id));
         call.ring_deadline = None;
         tracing::info!(caller = %call.caller, callee = %call.callee, ?outcome, "call ended");
         let record = CallRecord {
@@ -277,8 +334,13 @@ impl B2bua {
             transfers: call.transfers,
             outcome,
         };
+        let app = call.app.take();
         self.record(record);
         self.shared.live_calls.fetch_sub(1, Ordering::Relaxed);
+        // Last, so that an application seeing the end sees it everywhere.
+        if let Some(app) = app {
+            let _ = app.send(AppEvent::Ended(outcome));
+        }
     }
 
     fn record(&self, record: CallRecord) {
@@ -293,8 +355,10 @@ impl B2bua {
     }
 
     fn drop_call(&mut self, id: u64) {
+        self.live.remove(&id);
         if let Some(call) = self.calls.remove(&id) {
             self.by_a_invite.remove(&call.a_key);
+            self.by_a_tag.remove(&call.a_tag);
             if let Some(rid) = request_id(&call.a_invite) {
                 self.by_a_request.remove(&rid);
             }

@@ -17,6 +17,7 @@
 
 use super::*;
 use crate::auth::client::{ClientAnswer, authorization, select_challenge};
+use crate::service::app::{NewCall, RouteDecision};
 use crate::trunk::CallerId;
 
 /// An outbound call's progress through its trunks.
@@ -202,6 +203,21 @@ impl B2bua {
         let Some((did, aor)) = address_of_record(&format!("<{}>", req.uri)) else {
             return self.refuse(layer, now, key, &req, caller, String::new(), 404, out);
         };
+        let new = NewCall {
+            caller: caller.clone(),
+            callee: did.clone(),
+            trunk: self.trunks.trunk(trunk).map(|t| t.name.clone()),
+            source,
+        };
+        match self.decide(&new) {
+            RouteDecision::Default => {}
+            RouteDecision::Application => {
+                return self.app_call(layer, now, key, req, source, route, new, out);
+            }
+            RouteDecision::Reject(status) => {
+                return self.refuse(layer, now, key, &req, caller, did, status, out);
+            }
+        }
         let Some(extension) = self.trunks.did_extension(&did).map(str::to_string) else {
             tracing::info!(%did, "inbound call to an unknown DID");
             return self.refuse(layer, now, key, &req, caller, did, 404, out);
@@ -351,6 +367,7 @@ fn trunk_invite(
     h.push("CSeq", "1 INVITE");
     h.push("Contact", &format!("<{}>", local.contact));
     h.push("Allow", ALLOW);
+    h.push("Supported", "100rel");
     if !a_invite.body.is_empty()
         && let Some(ct) = a_invite.headers.get("Content-Type")
     {

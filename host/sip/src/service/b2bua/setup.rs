@@ -1,6 +1,7 @@
 //! A new call: checks on the A-leg INVITE and the start of the B leg.
 
 use super::*;
+use crate::service::app::{NewCall, RouteDecision};
 
 impl B2bua {
     #[allow(clippy::too_many_arguments)]
@@ -17,6 +18,14 @@ impl B2bua {
         // A retransmitted INVITE that crossed our 2xx: send the 2xx again.
         if let Some(ok) = self.crossed_2xx(&req) {
             respond(layer, now, key, ok, out);
+            return;
+        }
+        if let Some(refusal) = extensions::unsupported_requirement(&req) {
+            respond(layer, now, key, refusal, out);
+            return;
+        }
+        if let Err(too_small) = Self::session_for(self.session_policy.as_ref(), &req, now) {
+            respond(layer, now, key, too_small, out);
             return;
         }
         if let Some(trunk) = self.trunks.inbound(source) {
@@ -58,6 +67,21 @@ impl B2bua {
         let Some((callee, aor)) = address_of_record(&format!("<{}>", req.uri)) else {
             return self.refuse(layer, now, key, &req, caller, String::new(), 404, out);
         };
+        let new = NewCall {
+            caller: caller.clone(),
+            callee: callee.clone(),
+            trunk: None,
+            source,
+        };
+        match self.decide(&new) {
+            RouteDecision::Default => {}
+            RouteDecision::Application => {
+                return self.app_call(layer, now, key, req, source, route, new, out);
+            }
+            RouteDecision::Reject(status) => {
+                return self.refuse(layer, now, key, &req, caller, callee, status, out);
+            }
+        }
         if callee == caller {
             return self.refuse(layer, now, key, &req, caller, callee, 486, out);
         }
@@ -141,7 +165,12 @@ impl B2bua {
             transfers: 0,
             sdp: [req.body.clone(), Bytes::new()],
             transfer: None,
+            reliable: extensions::Reliable::for_invite(req),
+            session: Self::session_for(self.session_policy.as_ref(), req, now)
+                .ok()
+                .flatten(),
             outbound: None,
+            app: None,
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
             two_xx: Vec::new(),
@@ -209,6 +238,7 @@ impl B2bua {
                     target,
                     local,
                     final_response: None,
+                    rseq: extensions::new_tracker(),
                 });
                 out.extend(actions.into_iter().map(Effect::Layer));
                 true
@@ -239,11 +269,19 @@ impl B2bua {
             return;
         }
         tracing::info!(caller = %call.caller, callee = %call.callee, forks = call.forks.len(), "call started");
+        self.register_call(key, id, call);
+    }
+
+    /// Index and keep call `id`, whose A-leg INVITE is server transaction
+    /// `key`.
+    pub(super) fn register_call(&mut self, key: &TransactionKey, id: u64, call: Call) {
         self.by_a_invite.insert(key.clone(), id);
+        self.by_a_tag.insert(call.a_tag.clone(), id);
         if let Some(rid) = request_id(&call.a_invite) {
             self.by_a_request.insert(rid, id);
         }
         self.calls.insert(id, call);
+        self.live.insert(id);
         self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -283,6 +321,7 @@ impl B2bua {
         h.push("CSeq", "1 INVITE");
         h.push("Contact", &format!("<{}>", local.contact));
         h.push("Allow", ALLOW);
+        h.push("Supported", "100rel");
         if let Some(ct) = content_type.filter(|_| !body.is_empty()) {
             h.push("Content-Type", ct);
         }

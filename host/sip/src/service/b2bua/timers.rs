@@ -8,15 +8,19 @@ impl B2bua {
         let mut out = Vec::new();
         self.last_scan = now;
         self.poll_trunks(layer, now, &mut out);
-        let ids: Vec<u64> = self.calls.keys().copied().collect();
+        while let Some(&(ended, id)) = self.lingering.front() {
+            if now < ended + LINGER {
+                break;
+            }
+            self.lingering.pop_front();
+            self.drop_call(id);
+        }
+        // Only calls in progress have timers; ended ones just linger.
+        let ids: Vec<u64> = self.live.iter().copied().collect();
         for id in ids {
             let Some(call) = self.calls.get_mut(&id) else {
                 continue;
             };
-            if call.ended_at.is_some_and(|t| now >= t + LINGER) {
-                self.drop_call(id);
-                continue;
-            }
             if call.ring_deadline.is_some_and(|d| now >= d) {
                 call.ring_deadline = None;
                 tracing::info!(caller = %call.caller, callee = %call.callee, "ring timeout");
@@ -29,6 +33,10 @@ impl B2bua {
                 self.end(id, now, CallOutcome::Failed(480));
                 continue;
             }
+            self.poll_extensions(layer, now, id, &mut out);
+            let Some(call) = self.calls.get_mut(&id) else {
+                continue;
+            };
             let mut gave_up = false;
             for (leg, r) in &mut call.two_xx {
                 match r.poll(now) {

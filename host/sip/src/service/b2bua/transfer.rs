@@ -126,6 +126,7 @@ impl B2bua {
                     target,
                     local,
                     final_response: None,
+                    rseq: super::extensions::new_tracker(),
                 });
             }
         }

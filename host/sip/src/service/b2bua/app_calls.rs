@@ -1,0 +1,238 @@
+//! Calls handed to the application (see [`crate::service::app`]): the
+//! caller's leg is ours, the application decides what it hears.
+
+use super::*;
+use crate::service::app::{AppAction, AppCall, AppCommand, AppEvent, NewCall, RouteDecision};
+use tokio::sync::mpsc;
+
+impl B2bua {
+    /// The router's decision for a new call (the built-in behaviour when
+    /// no application is configured).
+    pub(super) fn decide(&self, call: &NewCall) -> RouteDecision {
+        self.app
+            .as_ref()
+            .map_or(RouteDecision::Default, |app| app.router.route(call))
+    }
+
+    /// Hand a new call to the application.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn app_call(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        key: &TransactionKey,
+        req: Request,
+        source: SocketAddr,
+        route: (TransportKind, Option<ConnectionId>),
+        new: NewCall,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(app) = self.app.clone() else {
+            return self.refuse(layer, now, key, &req, new.caller, new.callee, 500, out);
+        };
+        let mut call = self.open_call(
+            now,
+            key,
+            &req,
+            source,
+            route,
+            new.caller.clone(),
+            new.callee.clone(),
+        );
+        let (events, events_rx) = mpsc::unbounded_channel();
+        call.app = Some(events);
+        let id = self.next_id;
+        self.next_id += 1;
+        let handed = AppCall {
+            id,
+            caller: new.caller.clone(),
+            callee: new.callee.clone(),
+            trunk: new.trunk,
+            offer: req.body.clone(),
+            content_type: req
+                .headers
+                .get("Content-Type")
+                .unwrap_or_default()
+                .to_string(),
+            commands: self.commands.clone(),
+            events: events_rx,
+        };
+        if app.calls.send(handed).is_err() {
+            tracing::warn!("no application to take the call");
+            return self.refuse(layer, now, key, &req, new.caller, new.callee, 503, out);
+        }
+        tracing::info!(caller = %new.caller, callee = %new.callee, "call handed to the application");
+        self.register_call(key, id, call);
+    }
+
+    /// Carry out an application's command.
+    pub(crate) fn on_app_command(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        command: AppCommand,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let id = command.call;
+        let Some(call) = self.calls.get_mut(&id) else {
+            return out;
+        };
+        if call.ended_at.is_some() {
+            return out;
+        }
+        let a_key = call.a_key.clone();
+        match command.action {
+            AppAction::Ring(early) if !call.answered => {
+                let status = if early.is_some() { 183 } else { 180 };
+                let mut ringing =
+                    call.a_invite
+                        .response(status, reason_phrase(status), Some(&call.a_tag));
+                ringing
+                    .headers
+                    .push("Contact", &format!("<{}>", call.a_local.contact));
+                if let Some(sdp) = early {
+                    ringing.headers.push("Content-Type", "application/sdp");
+                    ringing.body = sdp;
+                }
+                call.reliable.prepare(&mut ringing, layer.config(), now);
+                respond(layer, now, &a_key, ringing, &mut out);
+            }
+            AppAction::Answer(sdp) if !call.answered => {
+                let mut ok = call
+                    .a_invite
+                    .response(200, reason_phrase(200), Some(&call.a_tag));
+                ok.headers
+                    .push("Contact", &format!("<{}>", call.a_local.contact));
+                ok.headers.push("Allow", ALLOW);
+                ok.headers.push("Supported", SUPPORTED);
+                if !sdp.is_empty() {
+                    ok.headers.push("Content-Type", "application/sdp");
+                }
+                ok.body = sdp.clone();
+                call.sdp[Leg::B.index()] = sdp;
+                call.reliable.stop();
+                Self::session_headers(call, &mut ok, now);
+                match Dialog::uas(&call.a_invite, &ok, call.a_local.clone()) {
+                    Ok(d) => {
+                        call.dialog_ids.push(d.id().clone());
+                        self.by_dialog.insert(d.id().clone(), (id, Leg::A));
+                        call.a_dialog = Some(d);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "A-leg dialog not created"),
+                }
+                call.answered = true;
+                call.ring_deadline = None;
+                call.two_xx.push((
+                    Leg::A,
+                    TwoXxRetransmitter::new(ok.clone(), layer.config(), now),
+                ));
+                respond(layer, now, &a_key, ok, &mut out);
+            }
+            AppAction::Reject(status) if !call.answered => {
+                let status = if (400..700).contains(&status) {
+                    status
+                } else {
+                    500
+                };
+                let refusal =
+                    call.a_invite
+                        .response(status, reason_phrase(status), Some(&call.a_tag));
+                respond(layer, now, &a_key, refusal, &mut out);
+                self.end(id, now, CallOutcome::Failed(status));
+            }
+            AppAction::Hangup if !call.answered => {
+                let gone = call
+                    .a_invite
+                    .response(480, reason_phrase(480), Some(&call.a_tag));
+                respond(layer, now, &a_key, gone, &mut out);
+                self.end(id, now, CallOutcome::Failed(480));
+            }
+            AppAction::Hangup => {
+                let target = call.target(Leg::A);
+                let bye = call.dialog_mut(Leg::A).map(|d| {
+                    let bye = d.bye(now);
+                    d.terminate();
+                    bye
+                });
+                call.two_xx.clear();
+                if let (Some(bye), Some(target)) = (bye, target) {
+                    self.start(layer, now, id, bye, target, ClientRole::Other, &mut out);
+                }
+                self.end(id, now, CallOutcome::CalleeHungUp);
+            }
+            // Ring, answer or reject after the answer: nothing to do.
+            _ => {}
+        }
+        out
+    }
+
+    /// An in-dialog request from the caller of an application's call:
+    /// INFO and MESSAGE become events, an offer is answered with the
+    /// application's last SDP.
+    pub(super) fn app_in_dialog(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        key: &TransactionKey,
+        id: u64,
+        req: Request,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(call) = self.calls.get_mut(&id) else {
+            return respond(layer, now, key, no_dialog(&req), out);
+        };
+        let event = match req.method {
+            Method::Invite | Method::Update => {
+                let sdp = call.sdp[Leg::B.index()].clone();
+                let mut ok = req.response(200, reason_phrase(200), None);
+                ok.headers
+                    .push("Contact", &format!("<{}>", call.a_local.contact));
+                let offer = !req.body.is_empty() || req.method == Method::Invite;
+                if offer && !sdp.is_empty() {
+                    ok.headers.push("Content-Type", "application/sdp");
+                    ok.body = sdp;
+                }
+                Self::caller_refreshed(call, &req, &mut ok, now);
+                if req.method == Method::Invite {
+                    call.reinvites += 1;
+                    call.two_xx.push((
+                        Leg::A,
+                        TwoXxRetransmitter::new(ok.clone(), layer.config(), now),
+                    ));
+                }
+                respond(layer, now, key, ok, out);
+                (!req.body.is_empty()).then(|| AppEvent::Reoffer {
+                    sdp: req.body.clone(),
+                })
+            }
+            Method::Info | Method::Message => {
+                call.relayed += 1;
+                respond(
+                    layer,
+                    now,
+                    key,
+                    req.response(200, reason_phrase(200), None),
+                    out,
+                );
+                Some(AppEvent::Info {
+                    method: req.method.as_str().to_string(),
+                    content_type: req
+                        .headers
+                        .get("Content-Type")
+                        .unwrap_or_default()
+                        .to_string(),
+                    body: req.body.clone(),
+                })
+            }
+            _ => {
+                let mut refusal = req.response(405, reason_phrase(405), None);
+                refusal.headers.push("Allow", ALLOW);
+                respond(layer, now, key, refusal, out);
+                None
+            }
+        };
+        if let (Some(event), Some(app)) = (event, call.app.as_ref()) {
+            let _ = app.send(event);
+        }
+    }
+}
