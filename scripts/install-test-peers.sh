@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the third-party SIP peers the end-to-end tests drive (see
-# /work/shared/PEERS.md): Debian's `baresip`, and sipvicious (PyPI) in a
-# Python venv at ${PBX_TEST_PEERS_DIR:-$HOME/.cache/pbx-test-peers}/venv.
+# Install the third-party SIP peers the end-to-end tests drive: Debian's
+# `baresip` and `linphone-cli` (linphonec), and sipvicious and
+# pjsua2-python (PyPI) in a Python venv at
+# ${PBX_TEST_PEERS_DIR:-$HOME/.cache/pbx-test-peers}/venv.
 # Idempotent: does nothing when everything is already installed. Needs
 # root (or sudo) for the Debian packages.
 set -euo pipefail
 
-PACKAGES=(baresip python3-venv)
+PACKAGES=(baresip linphone-cli python3-venv)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -66,3 +67,23 @@ else
     echo "install-test-peers: installed sipvicious in $VENV/bin"
 fi
 echo "install-test-peers: sipvicious tools: $VENV/bin/sipvicious_svwar, $VENV/bin/sipvicious_svcrack"
+
+# pjsua2 Python bindings (the pjsua2 agent of host/sip/tests/peers/) in
+# the same venv. The wheel is CPython 3.11 only (Debian 12's python3).
+if "$VENV/bin/python" -c 'import pjsua2' >/dev/null 2>&1; then
+    echo "install-test-peers: pjsua2-python already installed in $VENV"
+else
+    echo "install-test-peers: installing pjsua2-python (PyPI) into $VENV"
+    if ! "$VENV/bin/pip" install --quiet pjsua2-python \
+        || ! "$VENV/bin/python" -c 'import pjsua2' >/dev/null 2>&1; then
+        echo "install-test-peers: pjsua2-python failed to install into $VENV:" \
+            "it ships CPython 3.11 wheels only; check '$VENV/bin/python --version'" \
+            "and that PyPI is reachable, or delete $VENV and rerun" >&2
+        exit 1
+    fi
+    echo "install-test-peers: installed pjsua2-python in $VENV"
+fi
+echo "install-test-peers: pjsua2 python: $VENV/bin/python"
+command -v linphonec >/dev/null 2>&1 \
+    || { echo "install-test-peers: linphonec not on the PATH after installing linphone-cli" >&2; exit 1; }
+echo "install-test-peers: linphonec: $(command -v linphonec)"

@@ -78,3 +78,5 @@ pub async fn wait_for(patience: Duration, mut done: impl FnMut() -> bool) -> boo
     }
     done()
 }
+pub mod linphone;
+pub mod pjsua2;
