@@ -8,7 +8,8 @@ use bytes::Bytes;
 #[tokio::test]
 async fn info_update_and_message_are_relayed_with_their_bodies() {
     let service = service(None).await;
-    let (caller, callee, _b_invite, ok) = connected_call(&service, "relay").await;
+    let allow = [("Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, INFO, MESSAGE")];
+    let (caller, callee, _b_invite, ok) = connected_call_with(&service, "relay", &allow).await;
     let to = ok.headers.get("To").unwrap().to_string();
     let cases = [
         (
@@ -77,5 +78,48 @@ async fn b_leg_advertises_the_configured_host() {
     assert!(via.contains(&format!("pbx.example.com:{port}")), "{via}");
     let contact = b_invite.headers.get("Contact").unwrap();
     assert_eq!(contact, format!("<sip:pbx@pbx.example.com:{port}>"));
+    service.shutdown().await;
+}
+
+#[tokio::test]
+async fn update_to_a_peer_without_update_goes_as_a_reinvite() {
+    let service = service(None).await;
+    // The callee's 200 has no Allow: it never said it takes UPDATE.
+    let (caller, callee, _b_invite, ok) = connected_call(&service, "upd").await;
+    let to = ok.headers.get("To").unwrap().to_string();
+    let mut update = caller.request("UPDATE", "1003", "upd", 10, "");
+    update.headers.set("To", &to);
+    update.headers.set("Content-Type", "application/sdp");
+    update.body = Bytes::from("v=0\r\no=caller 1 2 IN IP4 127.0.0.1\r\n");
+    caller.send(&SipMessage::Request(update)).await;
+    let reinvite = callee.next_request(Method::Invite).await;
+    assert_eq!(
+        reinvite.body,
+        Bytes::from("v=0\r\no=caller 1 2 IN IP4 127.0.0.1\r\n")
+    );
+    let mut answer = reinvite.response(200, "OK", None);
+    answer.headers.set("Content-Type", "application/sdp");
+    answer.body = Bytes::from("v=0\r\no=callee 1 2 IN IP4 127.0.0.1\r\n");
+    callee.send(&SipMessage::Response(answer)).await;
+    let _ack = callee.next_request(Method::Ack).await;
+    let back = caller
+        .next_response(WAIT, |s| s >= 200)
+        .await
+        .expect("UPDATE answered");
+    assert_eq!(back.status, 200);
+    assert_eq!(back.headers.cseq().map(|c| c.1), Some(Method::Update));
+    assert_eq!(
+        back.body,
+        Bytes::from("v=0\r\no=callee 1 2 IN IP4 127.0.0.1\r\n")
+    );
+    // Without an offer the UPDATE is answered at once.
+    let mut refresh = caller.request("UPDATE", "1003", "upd", 11, "");
+    refresh.headers.set("To", &to);
+    caller.send(&SipMessage::Request(refresh)).await;
+    let back = caller
+        .next_response(WAIT, |s| s >= 200)
+        .await
+        .expect("answered");
+    assert_eq!(back.status, 200);
     service.shutdown().await;
 }

@@ -214,12 +214,21 @@ pub(super) async fn connected_call(
     service: &ServiceHandle,
     call: &str,
 ) -> (Phone, Phone, Request, Response) {
+    connected_call_with(service, call, &[]).await
+}
+
+/// [`connected_call`] with `extra` headers in the callee's 200.
+pub(super) async fn connected_call_with(
+    service: &ServiceHandle,
+    call: &str,
+    extra: &[(&str, &str)],
+) -> (Phone, Phone, Request, Response) {
     let callee = registered_callee(service).await;
     let caller = Phone::new(service, "1001").await;
     let invite = caller.request("INVITE", "1003", call, 1, "");
     let invite = caller.send_authenticated(invite).await;
     let b_invite = callee.next_request(Method::Invite).await;
-    callee.send(&answer(&b_invite, 200, &[])).await;
+    callee.send(&answer(&b_invite, 200, extra)).await;
     let ok = caller.next_response(WAIT, |s| s == 200).await.expect("200");
     let mut ack = invite.clone();
     ack.method = Method::Ack;

@@ -157,6 +157,9 @@ pub(super) struct Call {
     /// The latest SDP each leg sent (A, B): what a transfer target is
     /// offered on behalf of the leg that stays.
     pub(super) sdp: [Bytes; 2],
+    /// Whether each leg's peer (A, B) listed UPDATE in its Allow; an
+    /// UPDATE for a peer that did not is sent as a re-INVITE.
+    pub(super) allows_update: [bool; 2],
     /// A blind transfer in progress.
     pub(super) transfer: Option<Box<Transfer>>,
     /// Reliable provisionals owed to the caller (RFC 3262).

@@ -196,6 +196,7 @@ impl B2bua {
                 call.b_dialog = Some(dialog_id.clone());
                 call.b_target = Some(fork_target);
                 call.sdp[Leg::B.index()] = resp.body.clone();
+                call.allows_update[Leg::B.index()] = allows(&resp.headers, "UPDATE");
                 call.b_local = local;
                 call.answered = true;
                 call.ring_deadline = None;

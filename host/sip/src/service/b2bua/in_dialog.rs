@@ -115,13 +115,25 @@ impl B2bua {
             respond(layer, now, key, pending, out);
             return;
         }
-        if req.method == Method::Invite && !req.body.is_empty() {
+        if matches!(req.method, Method::Invite | Method::Update) && !req.body.is_empty() {
             call.sdp[leg.index()] = req.body.clone();
         }
         let other = leg.other();
+        let mut method = req.method.clone();
+        if method == Method::Update && !call.allows_update[other.index()] {
+            if req.body.is_empty() {
+                // A refresh without an offer: nothing for the other side.
+                let ok = req.response(200, reason_phrase(200), None);
+                respond(layer, now, key, ok, out);
+                return;
+            }
+            // RFC 3311 5.1: no UPDATE to a peer that does not allow it;
+            // the same offer goes as a re-INVITE.
+            method = Method::Invite;
+        }
         let target = call.target(other);
         let relayed = call.dialog_mut(other).map(|d| {
-            let mut r = d.request(req.method.clone(), now);
+            let mut r = d.request(method.clone(), now);
             copy_content_headers(&req.headers, &mut r.headers);
             r.body = req.body.clone();
             r
@@ -168,14 +180,18 @@ impl B2bua {
         };
         let to = from.other();
         let invite = request.method == Method::Invite;
+        // What we sent on the other leg: an UPDATE may have gone as a
+        // re-INVITE, whose 2xx we must ACK.
+        let sent_invite = invite || matches!(answer.headers.cseq(), Some((_, Method::Invite)));
         let ok = (200..300).contains(&answer.status);
-        if invite && ok && !answer.body.is_empty() {
+        let offer_answer = sent_invite || request.method == Method::Update;
+        if offer_answer && ok && !answer.body.is_empty() {
             call.sdp[to.index()] = answer.body.clone();
         }
         let target = call.target(to);
         if let Some(d) = call.dialog_mut(to) {
             d.on_response_received(&answer);
-            if invite
+            if sent_invite
                 && ok
                 && let (Ok(ack), Some(target)) = (d.ack_for_2xx(&answer), target)
             {

@@ -436,6 +436,14 @@ fn copy_content_headers(from: &Headers, to: &mut Headers) {
     }
 }
 
+/// Whether `headers` have an Allow listing `method`.
+fn allows(headers: &Headers, method: &str) -> bool {
+    headers
+        .get_all("Allow")
+        .flat_map(|v| v.split(','))
+        .any(|m| m.trim().eq_ignore_ascii_case(method))
+}
+
 /// Copy body and Content-Type of `from` into `to`.
 fn copy_body(from: &Response, to: &mut Response) {
     if !from.body.is_empty() {

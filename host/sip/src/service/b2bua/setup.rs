@@ -164,6 +164,7 @@ impl B2bua {
             relayed: 0,
             transfers: 0,
             sdp: [req.body.clone(), Bytes::new()],
+            allows_update: [allows(&req.headers, "UPDATE"), false],
             transfer: None,
             reliable: extensions::Reliable::for_invite(req),
             session: Self::session_for(self.session_policy.as_ref(), req, now)
