@@ -74,6 +74,8 @@ pub(crate) struct Options {
     pub(crate) session_timer: Option<crate::dialog::session_timer::UasPolicy>,
     /// The application that routes and takes calls.
     pub(crate) app: Option<super::app::AppConfig>,
+    /// The host to advertise in Contact and Via.
+    pub(crate) advertised: Option<String>,
 }
 
 /// Run the driver until `stop` turns true or the transports close.
@@ -92,6 +94,7 @@ pub(crate) async fn run(
         trunks,
         session_timer,
         app,
+        advertised,
     } = options;
     let (commands, mut app_commands) = mpsc::unbounded_channel();
     let mut purge_timer = purge_interval.filter(|p| !p.is_zero()).map(|period| {
@@ -102,13 +105,16 @@ pub(crate) async fn run(
     let (answers, mut answered) = mpsc::unbounded_channel();
     let b2bua = B2bua::new(
         shared.clone(),
-        transports.local_addrs(TransportKind::Udp).first().copied(),
-        transports.local_addrs(TransportKind::Tcp).first().copied(),
+        TransportKind::ALL
+            .into_iter()
+            .filter_map(|k| Some((k, *transports.local_addrs(k).first()?)))
+            .collect(),
         super::b2bua::Settings {
             ring_timeout,
             trunks,
             session_policy: session_timer,
             app,
+            advertised,
         },
         commands,
     );

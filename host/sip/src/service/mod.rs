@@ -120,6 +120,11 @@ pub struct ServiceConfig {
     /// The application (call model) that routes new calls and takes the
     /// ones it wants; `None` (the default) for the built-in routing only.
     pub app: Option<AppConfig>,
+    /// The host (IP address or name) our Contact and Via headers name
+    /// instead of the bound address, for a PBX behind NAT or a load
+    /// balancer; the port stays the listener's. `None` (the default)
+    /// advertises the bound address.
+    pub advertised_host: Option<String>,
 }
 
 impl ServiceConfig {
@@ -150,6 +155,7 @@ impl ServiceConfig {
             trunks: TrunksConfig::default(),
             session_timer: None,
             app: None,
+            advertised_host: None,
         }
     }
 }
@@ -335,6 +341,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
             trunks: config.trunks,
             session_timer: config.session_timer,
             app: config.app,
+            advertised: config.advertised_host,
         },
     ));
     Ok(ServiceHandle {

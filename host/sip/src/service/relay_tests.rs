@@ -63,3 +63,19 @@ async fn info_update_and_message_are_relayed_with_their_bodies() {
     assert_eq!(back.status, 415);
     service.shutdown().await;
 }
+
+#[tokio::test]
+async fn b_leg_advertises_the_configured_host() {
+    let service = service_with(|c| c.advertised_host = Some("pbx.example.com".into())).await;
+    let port = service.udp_addr().unwrap().port();
+    let callee = registered_callee(&service).await;
+    let caller = Phone::new(&service, "1001").await;
+    let invite = caller.request("INVITE", "1003", "adv", 1, "");
+    caller.send_authenticated(invite).await;
+    let b_invite = callee.next_request(Method::Invite).await;
+    let via = b_invite.headers.get("Via").unwrap();
+    assert!(via.contains(&format!("pbx.example.com:{port}")), "{via}");
+    let contact = b_invite.headers.get("Contact").unwrap();
+    assert_eq!(contact, format!("<sip:pbx@pbx.example.com:{port}>"));
+    service.shutdown().await;
+}

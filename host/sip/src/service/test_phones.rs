@@ -15,12 +15,17 @@ pub(super) const PASSWORD: &str = "s3cret";
 pub(super) const WAIT: Duration = Duration::from_secs(5);
 
 pub(super) async fn service(session_timer: Option<UasPolicy>) -> ServiceHandle {
+    service_with(|config| config.session_timer = session_timer).await
+}
+
+/// A service with 1001 and 1003 (MD5), adjusted by `adjust`.
+pub(super) async fn service_with(adjust: impl FnOnce(&mut ServiceConfig)) -> ServiceHandle {
     let mut creds = InMemoryCredentials::new();
     creds.add_password(REALM, "1001", PASSWORD);
     creds.add_password(REALM, "1003", PASSWORD);
     let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
     config.auth.algorithms = vec![Algorithm::Md5];
-    config.session_timer = session_timer;
+    adjust(&mut config);
     start(config).await.expect("service starts")
 }
 

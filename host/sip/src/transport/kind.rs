@@ -29,6 +29,14 @@ impl TransportKind {
         }
     }
 
+    /// The transport named by a Via transport token or a `transport=`
+    /// URI parameter, in any case.
+    pub fn from_token(token: &str) -> Option<TransportKind> {
+        TransportKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(token.trim()))
+    }
+
     /// Whether the transport is reliable (RFC 3261 section 18): all but
     /// UDP.
     pub fn is_reliable(self) -> bool {

@@ -74,8 +74,11 @@ pub use call::{CallOutcome, CallRecord};
 /// The B2BUA: every live call and the indexes to find them.
 pub(crate) struct B2bua {
     shared: Arc<Shared>,
-    udp: Option<SocketAddr>,
-    tcp: Option<SocketAddr>,
+    /// The first bound address of each transport.
+    locals: HashMap<TransportKind, SocketAddr>,
+    /// The host to put in our Contact and Via instead of the bound
+    /// address (a public address or name in front of NAT).
+    advertised: Option<String>,
     ring_timeout: Duration,
     next_id: u64,
     calls: HashMap<u64, Call>,
@@ -150,6 +153,8 @@ pub(crate) struct Settings {
     pub(crate) session_policy: Option<UasPolicy>,
     /// The application that routes and takes calls, if any.
     pub(crate) app: Option<AppConfig>,
+    /// The host our Contact and Via advertise, if not the bound address.
+    pub(crate) advertised: Option<String>,
 }
 
 impl B2bua {
@@ -157,8 +162,7 @@ impl B2bua {
     /// applications' commands come back through `commands`.
     pub(crate) fn new(
         shared: Arc<Shared>,
-        udp: Option<SocketAddr>,
-        tcp: Option<SocketAddr>,
+        locals: HashMap<TransportKind, SocketAddr>,
         settings: Settings,
         commands: tokio::sync::mpsc::UnboundedSender<AppCommand>,
     ) -> Self {
@@ -167,11 +171,13 @@ impl B2bua {
             trunks,
             session_policy,
             app,
+            advertised,
         } = settings;
+        let udp = locals.get(&TransportKind::Udp).copied();
         B2bua {
             shared,
-            udp,
-            tcp,
+            locals,
+            advertised,
             ring_timeout,
             next_id: 1,
             calls: HashMap::new(),
@@ -209,16 +215,24 @@ impl B2bua {
         self.by_a_invite.remove(key);
     }
 
+    /// Our Contact, Via transport and sent-by for messages over
+    /// `transport`: its listening address (or, without a listener of that
+    /// transport, UDP's, then any), with the advertised host if set.
     fn local(&self, transport: TransportKind) -> LocalEndpoint {
-        let addr = match transport {
-            // B legs do not go over TLS, WS or WSS yet: treat them like
-            // TCP so the match stays exhaustive.
-            TransportKind::Tcp | TransportKind::Tls | TransportKind::Ws | TransportKind::Wss => {
-                self.tcp.or(self.udp)
+        let addr = self
+            .locals
+            .get(&transport)
+            .or_else(|| self.locals.get(&TransportKind::Udp))
+            .or_else(|| self.locals.values().next())
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+        let addr = match &self.advertised {
+            Some(host) if host.contains(':') && !host.starts_with('[') => {
+                format!("[{host}]:{}", addr.port())
             }
-            TransportKind::Udp => self.udp.or(self.tcp),
-        }
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5060)));
+            Some(host) => format!("{host}:{}", addr.port()),
+            None => addr.to_string(),
+        };
         let param = match transport {
             TransportKind::Tcp => ";transport=tcp",
             TransportKind::Tls => ";transport=tls",
@@ -229,7 +243,7 @@ impl B2bua {
         LocalEndpoint {
             contact: format!("sip:pbx@{addr}{param}"),
             transport: transport.as_str().to_ascii_uppercase(),
-            sent_by: addr.to_string(),
+            sent_by: addr,
         }
     }
 

@@ -297,11 +297,7 @@ impl B2bua {
         body: &Bytes,
         content_type: Option<&str>,
     ) -> (Request, Target, LocalEndpoint) {
-        let transport = if binding.transport.eq_ignore_ascii_case("TCP") {
-            TransportKind::Tcp
-        } else {
-            TransportKind::Udp
-        };
+        let transport = TransportKind::from_token(&binding.transport).unwrap_or(TransportKind::Udp);
         let local = self.local(transport);
         let mut invite = Request::new(Method::Invite, binding.contact.clone());
         let h = &mut invite.headers;
