@@ -11,7 +11,7 @@
 
 use super::{TempDir, free_port, wait_for};
 use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,7 +50,7 @@ impl Linphonec {
         let dir = TempDir::new("pbx-linphonec", user);
         std::fs::create_dir_all(dir.0.join("home/.local/share/linphone")).unwrap();
         let port = free_port();
-        let rtp = free_port();
+        let rtp = free_udp_pair();
         let rc = format!(
             "[sip]\n\
              sip_port={port}\n\
@@ -164,6 +164,21 @@ impl Linphonec {
             std::fs::read_to_string(self.dir.0.join("stderr.log")).unwrap_or_default(),
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )
+    }
+}
+
+/// An even UDP port free on 127.0.0.1 with the next one free too (RTP
+/// and RTCP).
+fn free_udp_pair() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if port.is_multiple_of(2)
+            && port < u16::MAX
+            && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok()
+        {
+            return port;
+        }
     }
 }
 
