@@ -14,7 +14,7 @@ step "toolchain components"
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
-step "third-party SIP clients for end-to-end tests (Debian packages)"
+step "third-party SIP clients for end-to-end tests (Debian packages, PyPI)"
 scripts/install-test-peers.sh
 
 step "guest flows (wasm32-wasip2)"
