@@ -27,6 +27,9 @@ Commands (stdin):
   dial <uri> | answer [code] | hangup [code] | hold | unhold
   update (an UPDATE with a new SDP offer, RFC 3311)
   dtmf <digits> [rfc2833|info] | register | unregister | quit
+  xfer <uri> (blind transfer of the live call, REFER)
+  xfer_replaces (attended transfer: the first live call is referred to
+                 the last one, REFER with Replaces)
 
 Run with --help for the options. Needs the PyPI package pjsua2-python
 (scripts/install-test-peers.sh installs it).
@@ -242,6 +245,15 @@ def run_command(agent, ep, line):
                     call.dialDtmf(rest[0])
                 else:
                     raise ValueError("dtmf method is rfc2833 or info")
+        elif cmd == "xfer":
+            if call is None or not rest:
+                raise ValueError("xfer needs a live call and a URI")
+            call.xfer(rest[0], pj.CallOpParam(True))
+        elif cmd == "xfer_replaces":
+            live = [c for c in agent.calls if not c.ended]
+            if len(live) < 2:
+                raise ValueError("xfer_replaces needs two live calls")
+            live[0].xferReplaces(live[-1], pj.CallOpParam(True))
         elif cmd == "register":
             agent.account.setRegistration(True)
         elif cmd == "unregister":
@@ -251,7 +263,7 @@ def run_command(agent, ep, line):
         else:
             raise ValueError(
                 "unknown command; use dial, answer, hangup, hold, unhold, "
-                "update, dtmf, register, unregister or quit"
+                "update, dtmf, xfer, xfer_replaces, register, unregister or quit"
             )
         emit("OK", cmd)
     except (pj.Error, ValueError, IndexError) as e:

@@ -22,6 +22,10 @@ pub enum CallOutcome {
     /// Answered, but the caller never ACKed the 2xx (64*T1): both legs
     /// were sent a BYE.
     NoAck,
+    /// Answered, then replaced by an attended transfer: the transferor's
+    /// consultation call whose other party moved into the transferred
+    /// call.
+    Transferred,
     /// The session timer (RFC 4028) ran out without a refresh, or our
     /// refresh failed: both legs were sent a BYE.
     SessionExpired,
@@ -112,6 +116,9 @@ pub(super) enum ClientRole {
     TransferDone,
     /// A REGISTER of trunk number `usize`.
     TrunkRegister(usize),
+    /// A re-INVITE of ours on this leg (new media after an attended
+    /// transfer): its 2xx is ACKed.
+    Reoffer(Leg),
     /// Our session-timer refresh (re-INVITE) to the caller.
     SessionRefresh,
     /// An OPTIONS keep-alive of trunk number `usize`.

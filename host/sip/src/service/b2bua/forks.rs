@@ -66,6 +66,7 @@ impl B2bua {
                     self.transfer_done(layer, now, id, &mut out);
                 }
             }
+            ClientRole::Reoffer(leg) => out.extend(self.reoffer_event(id, leg, event)),
             ClientRole::SessionRefresh => {
                 self.session_refresh_event(layer, now, id, event, &mut out)
             }

@@ -19,7 +19,7 @@
 //! re-INVITE, fails the transfer: the transferor gets the failure in the
 //! final NOTIFY and keeps its call (or, if it already left, the
 //! transferee's call ends). Attended transfer (`Replaces` in Refer-To) is
-//! refused with 501.
+//! in [`super::attended`]; other headers embedded in Refer-To get 501.
 
 use super::*;
 use crate::dialog::uri_of;
@@ -49,6 +49,17 @@ pub(super) struct Detached {
     call: u64,
     dialog: Dialog,
     target: Target,
+}
+
+impl Detached {
+    /// `dialog` of a transferor that left call `call`, reached at `target`.
+    pub(super) fn new(call: u64, dialog: Dialog, target: Target) -> Detached {
+        Detached {
+            call,
+            dialog,
+            target,
+        }
+    }
 }
 
 /// A `message/sipfrag` NOTIFY body for `status`.
@@ -91,8 +102,12 @@ impl B2bua {
         let (Some(refer_to), None) = (refer_to.next(), refer_to.next()) else {
             return refuse(layer, out, 400);
         };
-        if uri_of(refer_to).to_ascii_lowercase().contains("replaces") {
-            tracing::info!("attended transfer (Replaces) refused");
+        if let Some(replaces) = super::attended::Replaces::from_refer_to(refer_to) {
+            let req = req.clone();
+            return self.attended_transfer(layer, now, key, id, leg, req, replaces, out);
+        }
+        if uri_of(refer_to).contains('?') {
+            // Other embedded headers than Replaces are not supported.
             return refuse(layer, out, 501);
         }
         let Some((user, aor)) = address_of_record(refer_to) else {
@@ -562,7 +577,7 @@ impl B2bua {
 }
 
 /// A NOTIFY of the `refer` subscription in `dialog` with `status`.
-fn notify(dialog: &mut Dialog, status: u16, last: bool, now: Duration) -> Request {
+pub(super) fn notify(dialog: &mut Dialog, status: u16, last: bool, now: Duration) -> Request {
     let mut n = dialog.request(Method::Notify, now);
     n.headers.push("Event", "refer");
     let state = if last {
