@@ -23,7 +23,7 @@ use crate::registrar::answer_options;
 use crate::transaction::{
     LayerAction, Role, TimerConfig, TransactionKey, TransactionLayer, TuEvent,
 };
-use crate::transport::{ConnectionId, Incoming, TransportHandle, TransportKind};
+use crate::transport::{ConnectionId, Incoming, Target, TransportHandle, TransportKind};
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -327,7 +327,17 @@ impl Driver {
                     tracing::warn!(?key, "request without a destination dropped");
                     return Vec::new();
                 };
-                let message = SipMessage::Request(request);
+                let (message, target) = match congestion_controlled(&request, target) {
+                    Some((over_tcp, tcp)) => match self.transports.send(&over_tcp, tcp).await {
+                        Ok(_) => return Vec::new(),
+                        // No TCP at the peer: UDP it is, as the Via says.
+                        Err(e) => {
+                            tracing::debug!(?key, error = %e, "large request not sent over TCP");
+                            (SipMessage::Request(request), target)
+                        }
+                    },
+                    None => (SipMessage::Request(request), target),
+                };
                 if let Err(e) = self.transports.send(&message, target).await {
                     Counters::bump(&self.shared.counters.send_errors);
                     tracing::info!(?key, error = %e, "could not send request");
@@ -467,6 +477,46 @@ impl Driver {
             }
         }
     }
+}
+
+/// Requests larger than this go over TCP instead of UDP (RFC 3261
+/// section 18.1.1: within 200 bytes of an unknown path MTU, taken as
+/// 1500).
+const UDP_REQUEST_LIMIT: usize = 1300;
+
+/// `request` to `target` again over TCP with its top Via saying so, when
+/// it is a UDP request too large for UDP (RFC 3261 section 18.1.1).
+/// `None` when UDP is fine (or the transport is not UDP).
+fn congestion_controlled(request: &Request, target: Target) -> Option<(SipMessage, Target)> {
+    if target.transport != TransportKind::Udp {
+        return None;
+    }
+    // The serialised size, counted without serialising: start line,
+    // "Name: value\r\n" per header, blank line, body.
+    let size = request.method.as_str().len()
+        + request.uri.len()
+        + 12
+        + request
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum::<usize>()
+        + 2
+        + request.body.len();
+    if size <= UDP_REQUEST_LIMIT {
+        return None;
+    }
+    let mut over_tcp = request.clone();
+    let via = over_tcp.headers.get("Via")?;
+    let rest = via.trim_start().strip_prefix("SIP/2.0/")?;
+    let (_, after) = rest.split_once(|c: char| c.is_whitespace())?;
+    let via = format!("SIP/2.0/TCP {}", after.trim_start());
+    over_tcp.headers.set("Via", &via);
+    let tcp = Target {
+        transport: TransportKind::Tcp,
+        ..target
+    };
+    Some((SipMessage::Request(over_tcp), tcp))
 }
 
 /// Whether the B2BUA answers `req`: INVITEs, and requests inside a dialog

@@ -123,3 +123,43 @@ async fn update_to_a_peer_without_update_goes_as_a_reinvite() {
     assert_eq!(back.status, 200);
     service.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_request_too_large_for_udp_goes_over_tcp() {
+    use tokio::io::AsyncReadExt;
+    let service = service(None).await;
+    let callee = registered_callee(&service).await;
+    // The callee also listens on TCP at its UDP port.
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", callee.port))
+        .await
+        .unwrap();
+    let caller = Phone::new(&service, "1001").await;
+    let mut invite = caller.request("INVITE", "1003", "big", 1, "");
+    invite.headers.set("Content-Type", "application/sdp");
+    let sdp = format!("v=0\r\n{}", "a=x-filler:0123456789abcdef\r\n".repeat(60));
+    invite.body = Bytes::from(sdp.clone());
+    caller.send_authenticated(invite).await;
+    let (mut conn, _) = tokio::time::timeout(WAIT, tcp.accept())
+        .await
+        .expect("the PBX connects over TCP")
+        .unwrap();
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    while !String::from_utf8_lossy(&received).contains("x-filler:0123456789abcdef\r\n\r\n")
+        && received.len() < sdp.len()
+    {
+        let n = tokio::time::timeout(WAIT, conn.read(&mut buf))
+            .await
+            .expect("the INVITE arrives")
+            .unwrap();
+        assert!(n > 0, "connection closed early");
+        received.extend_from_slice(&buf[..n]);
+        if received.len() >= sdp.len() {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("INVITE "), "{text}");
+    assert!(text.contains("Via: SIP/2.0/TCP "), "{text}");
+    service.shutdown().await;
+}

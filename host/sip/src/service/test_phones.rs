@@ -33,7 +33,7 @@ pub(super) async fn service_with(adjust: impl FnOnce(&mut ServiceConfig)) -> Ser
 pub(super) struct Phone {
     socket: UdpSocket,
     user: &'static str,
-    port: u16,
+    pub(super) port: u16,
 }
 
 impl Phone {
