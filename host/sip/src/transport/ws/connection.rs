@@ -113,7 +113,7 @@ pub(super) async fn run<S>(
         }
     };
     shared.connections.remove(info.id);
-    let frame = match close {
+    let frame = match &close {
         Close::Idle => {
             bump(&shared.counters.closed_idle);
             Some((CloseCode::Normal, "idle timeout"))
@@ -134,7 +134,16 @@ pub(super) async fn run<S>(
             code,
             reason: reason.into(),
         };
-        let _ = timeout(CLOSE_GRACE, ws.close(Some(frame))).await;
+        let clean = matches!(close, Close::Idle | Close::Local);
+        let _ = timeout(CLOSE_GRACE, async {
+            ws.close(Some(frame)).await?;
+            // After a clean close wait for the peer's Close (RFC 6455
+            // section 7.1.1) so the socket does not close under unread
+            // data; after an error the stream is not worth reading.
+            while clean && ws.next().await.is_some_and(|r| r.is_ok()) {}
+            Ok::<(), WsError>(())
+        })
+        .await;
     }
     tracing::debug!(id = ?info.id, peer = %info.peer, transport = %info.kind, "connection closed");
 }
