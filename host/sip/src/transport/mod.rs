@@ -317,7 +317,7 @@ impl TransportHandle {
         self.shared.counters.snapshot()
     }
 
-    /// Whether a TCP or TLS connection is still open.
+    /// Whether a TCP, TLS or WebSocket connection is still open.
     pub fn is_open(&self, connection: ConnectionId) -> bool {
         self.shared.connections.contains(connection)
     }
