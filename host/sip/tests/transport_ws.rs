@@ -249,7 +249,7 @@ async fn malformed_request_gets_400_over_the_connection() {
 }
 
 #[tokio::test]
-async fn idle_connection_is_closed() {
+async fn silent_peer_is_pinged_then_closed() {
     let config = TransportConfig {
         idle_timeout: Duration::from_millis(300),
         ..ws_config()
@@ -257,8 +257,43 @@ async fn idle_connection_is_closed() {
     let (handle, _rx) = start(config).await;
     let server = handle.local_addrs(TransportKind::Ws)[0];
     let mut ws = connect(server).await;
+    // Not reading, the client cannot answer the server's Ping.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let first = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert!(matches!(first, Message::Ping(_)), "{first:?}");
     assert_eq!(closed(&mut ws).await, Some(CloseCode::Normal));
     eventually(|| handle.stats().closed_idle == 1).await;
+    handle.shutdown();
+}
+
+#[tokio::test]
+async fn peer_answering_pings_stays_connected() {
+    let config = TransportConfig {
+        idle_timeout: Duration::from_millis(600),
+        ..ws_config()
+    };
+    let (handle, mut rx) = start(config).await;
+    let server = handle.local_addrs(TransportKind::Ws)[0];
+    let mut ws = connect(server).await;
+    // A reading client answers each Ping with a Pong by itself, as a
+    // browser does, and so outlives several idle timeouts.
+    let mut pings = 0;
+    let _ = timeout(Duration::from_millis(2000), async {
+        while let Some(Ok(message)) = ws.next().await {
+            assert!(!matches!(message, Message::Close(_)), "closed");
+            pings += usize::from(matches!(message, Message::Ping(_)));
+        }
+    })
+    .await;
+    assert!(pings >= 2, "{pings} pings");
+    ws.send(Message::text(request("OPTIONS", "alive")))
+        .await
+        .unwrap();
+    assert_eq!(
+        as_request(&next(&mut rx).await).headers.call_id(),
+        Some("alive")
+    );
+    assert_eq!(handle.stats().closed_idle, 0);
     handle.shutdown();
 }
 

@@ -25,8 +25,9 @@ pub struct TransportConfig {
     pub wss_listen: Vec<SocketAddr>,
     /// WebSocket settings (allowed origins).
     pub ws: WsConfig,
-    /// A TCP, TLS or WebSocket connection with no traffic either way for
-    /// this long is closed (default 5 minutes).
+    /// A TCP or TLS connection with no traffic either way for this long
+    /// is closed (default 5 minutes). A WebSocket peer silent for half
+    /// of it is pinged, and closed when silent for all of it.
     pub idle_timeout: Duration,
     /// Largest message accepted, in bytes, on every transport (for
     /// WebSocket also the largest WebSocket message and frame; default
