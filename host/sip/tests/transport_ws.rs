@@ -1,165 +1,27 @@
 //! WebSocket transport tests (RFC 7118) over loopback, with a
-//! tokio-tungstenite client as the browser phone.
+//! tokio-tungstenite client as the browser phone. Helpers are in
+//! `transport_ws/support.rs`, the WSS tests in `transport_ws/wss.rs`.
+
+#[path = "transport_ws/support.rs"]
+mod support;
+#[path = "transport_ws/wss.rs"]
+mod wss;
 
 use futures_util::{SinkExt, StreamExt};
 use pbx_sip::auth::InMemoryCredentials;
 use pbx_sip::message::{SipMessage, parse_datagram};
 use pbx_sip::service::ServiceConfig;
-use pbx_sip::transport::{
-    Incoming, PemSource, Target, TlsConfig, TransportConfig, TransportError, TransportHandle,
-    TransportKind, Transports, WsConfig,
-};
-use rcgen::{CertificateParams, KeyPair, SanType};
-use rustls::pki_types::ServerName;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use pbx_sip::transport::{Target, TransportConfig, TransportError, TransportKind, WsConfig};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use support::{
+    WAIT, as_request, closed, connect, eventually, next, next_text, request, start, upgrade, v4,
+    ws_config,
+};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio::time::timeout;
-use tokio_rustls::TlsConnector;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-fn v4() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-/// A WS-only configuration on loopback.
-fn ws_config() -> TransportConfig {
-    TransportConfig {
-        udp: vec![],
-        tcp: vec![],
-        ws_listen: vec![v4()],
-        ..TransportConfig::default()
-    }
-}
-
-async fn start(config: TransportConfig) -> (TransportHandle, mpsc::Receiver<Incoming>) {
-    Transports::start(config).await.expect("start")
-}
-
-/// The WebSocket upgrade over `stream`, offering `protocol` (none when
-/// `None`) and sending `origin` when given.
-async fn upgrade<S>(
-    stream: S,
-    server: SocketAddr,
-    scheme: &str,
-    protocol: Option<&str>,
-    origin: Option<&str>,
-) -> Result<(WebSocketStream<S>, Option<String>), WsError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut request = format!("{scheme}://{server}/").into_client_request()?;
-    if let Some(p) = protocol {
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", p.parse().unwrap());
-    }
-    if let Some(o) = origin {
-        request.headers_mut().insert("Origin", o.parse().unwrap());
-    }
-    let (ws, response) = timeout(WAIT, tokio_tungstenite::client_async(request, stream))
-        .await
-        .expect("upgrade timed out")?;
-    let chosen = response
-        .headers()
-        .get("Sec-WebSocket-Protocol")
-        .map(|v| v.to_str().unwrap().to_string());
-    Ok((ws, chosen))
-}
-
-/// A plain `ws://` client offering the `sip` subprotocol.
-async fn connect(server: SocketAddr) -> WebSocketStream<TcpStream> {
-    let tcp = TcpStream::connect(server).await.unwrap();
-    let (ws, chosen) = upgrade(tcp, server, "ws", Some("sip"), None)
-        .await
-        .expect("upgrade");
-    assert_eq!(chosen.as_deref(), Some("sip"));
-    ws
-}
-
-/// A request without Content-Length (RFC 7118 section 5: the WebSocket
-/// message delimits it).
-fn request(method: &str, call_id: &str) -> String {
-    format!(
-        "{method} sip:pbx@127.0.0.1 SIP/2.0\r\n\
-         Via: SIP/2.0/WS df7jal23ls0d.invalid;rport;branch=z9hG4bK{call_id}\r\n\
-         Max-Forwards: 70\r\n\
-         To: <sip:alice@127.0.0.1>\r\n\
-         From: <sip:alice@127.0.0.1>;tag=1928301774\r\n\
-         Call-ID: {call_id}\r\n\
-         CSeq: 1 {method}\r\n\
-         Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>\r\n\r\n"
-    )
-}
-
-async fn next(rx: &mut mpsc::Receiver<Incoming>) -> Incoming {
-    timeout(WAIT, rx.recv())
-        .await
-        .expect("timed out waiting for a message")
-        .expect("channel closed")
-}
-
-fn as_request(incoming: &Incoming) -> &pbx_sip::message::Request {
-    match &incoming.message {
-        SipMessage::Request(r) => r,
-        other => panic!("expected a request, got {other:?}"),
-    }
-}
-
-/// The next data message (text or binary) as text; pings and pongs are
-/// skipped.
-async fn next_text<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> String {
-    timeout(WAIT, async {
-        loop {
-            match ws.next().await.expect("closed").expect("ws error") {
-                Message::Text(t) => return t.to_string(),
-                Message::Binary(b) => return String::from_utf8_lossy(&b).into_owned(),
-                Message::Close(f) => panic!("closed: {f:?}"),
-                _ => continue,
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for a ws message")
-}
-
-/// Read until the server closes; returns the close code if it sent one.
-async fn closed<S: AsyncRead + AsyncWrite + Unpin>(
-    ws: &mut WebSocketStream<S>,
-) -> Option<CloseCode> {
-    timeout(WAIT, async {
-        let mut code = None;
-        while let Some(item) = ws.next().await {
-            match item {
-                Ok(Message::Close(frame)) => code = frame.map(|f| f.code),
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        code
-    })
-    .await
-    .expect("the server did not close the connection")
-}
-
-/// Poll `check` until it holds (counters move after the close).
-async fn eventually(mut check: impl FnMut() -> bool) {
-    timeout(WAIT, async {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("condition never held");
-}
 
 #[tokio::test]
 async fn register_and_options_answered_over_the_same_connection() {
@@ -387,7 +249,7 @@ async fn malformed_request_gets_400_over_the_connection() {
 }
 
 #[tokio::test]
-async fn idle_connection_is_closed() {
+async fn silent_peer_is_pinged_then_closed() {
     let config = TransportConfig {
         idle_timeout: Duration::from_millis(300),
         ..ws_config()
@@ -395,100 +257,44 @@ async fn idle_connection_is_closed() {
     let (handle, _rx) = start(config).await;
     let server = handle.local_addrs(TransportKind::Ws)[0];
     let mut ws = connect(server).await;
+    // Not reading, the client cannot answer the server's Ping.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let first = timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert!(matches!(first, Message::Ping(_)), "{first:?}");
     assert_eq!(closed(&mut ws).await, Some(CloseCode::Normal));
     eventually(|| handle.stats().closed_idle == 1).await;
     handle.shutdown();
 }
 
-/// A self-signed certificate for 127.0.0.1 and "localhost": (cert, key).
-fn self_signed() -> (String, String) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-fn connector(trusted_pem: &str) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut trusted_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    TlsConnector::from(Arc::new(config))
-}
-
 #[tokio::test]
-async fn wss_with_a_self_signed_certificate() {
-    let (cert, key) = self_signed();
+async fn peer_answering_pings_stays_connected() {
     let config = TransportConfig {
-        udp: vec![],
-        tcp: vec![],
-        wss_listen: vec![v4()],
-        tls: TlsConfig {
-            certificate_chain: Some(PemSource::Bytes(cert.clone().into_bytes())),
-            private_key: Some(PemSource::Bytes(key.into_bytes())),
-            root_certificates: Vec::new(),
-        },
-        ..TransportConfig::default()
+        idle_timeout: Duration::from_millis(600),
+        ..ws_config()
     };
     let (handle, mut rx) = start(config).await;
-    let server = handle.local_addrs(TransportKind::Wss)[0];
-    assert!(handle.local_addrs(TransportKind::Ws).is_empty());
-
-    let tcp = TcpStream::connect(server).await.unwrap();
-    let name = ServerName::try_from("localhost").unwrap();
-    let tls = timeout(WAIT, connector(&cert).connect(name, tcp))
-        .await
-        .unwrap()
-        .expect("tls handshake");
-    let (mut ws, chosen) = upgrade(tls, server, "wss", Some("sip"), None)
-        .await
-        .expect("upgrade");
-    assert_eq!(chosen.as_deref(), Some("sip"));
-    let req = request("REGISTER", "wss1").replace("SIP/2.0/WS ", "SIP/2.0/WSS ");
-    ws.send(Message::text(req)).await.unwrap();
-    let incoming = next(&mut rx).await;
-    assert_eq!(incoming.transport, TransportKind::Wss);
-    assert_eq!(incoming.transport.as_str(), "WSS");
-    let r = as_request(&incoming);
-    assert_eq!(
-        r.headers.top_via().unwrap().param("received"),
-        Some(Some("127.0.0.1"))
-    );
-    let ok = r.response(200, "OK", Some("srv"));
-    handle
-        .send_response(&ok, TransportKind::Wss, incoming.connection)
+    let server = handle.local_addrs(TransportKind::Ws)[0];
+    let mut ws = connect(server).await;
+    // A reading client answers each Ping with a Pong by itself, as a
+    // browser does, and so outlives several idle timeouts.
+    let mut pings = 0;
+    let _ = timeout(Duration::from_millis(2000), async {
+        while let Some(Ok(message)) = ws.next().await {
+            assert!(!matches!(message, Message::Close(_)), "closed");
+            pings += usize::from(matches!(message, Message::Ping(_)));
+        }
+    })
+    .await;
+    assert!(pings >= 2, "{pings} pings");
+    ws.send(Message::text(request("OPTIONS", "alive")))
         .await
         .unwrap();
-    let text = next_text(&mut ws).await;
-    assert!(text.starts_with("SIP/2.0 200 OK\r\n"), "{text}");
-
-    // A plain ws:// client on the WSS port gets nowhere and is counted.
-    let tcp = TcpStream::connect(server).await.unwrap();
-    assert!(upgrade(tcp, server, "ws", Some("sip"), None).await.is_err());
-    eventually(|| handle.stats().ws_refused == 1).await;
+    assert_eq!(
+        as_request(&next(&mut rx).await).headers.call_id(),
+        Some("alive")
+    );
+    assert_eq!(handle.stats().closed_idle, 0);
     handle.shutdown();
-}
-
-#[tokio::test]
-async fn wss_without_a_certificate_fails_to_start() {
-    let config = TransportConfig {
-        udp: vec![],
-        tcp: vec![],
-        wss_listen: vec![v4()],
-        ..TransportConfig::default()
-    };
-    let err = Transports::start(config).await.unwrap_err();
-    assert!(err.to_string().contains("certificate chain"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,4 +325,58 @@ async fn service_challenges_a_register_over_websocket() {
     assert!(challenge.contains("realm=\"pbx.test\""), "{challenge}");
     assert_eq!(r.headers.call_id(), Some("svc-reg"));
     service.shutdown().await;
+}
+
+#[tokio::test]
+async fn sip_over_plain_tcp_on_the_ws_port_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (handle, mut rx) = start(ws_config()).await;
+    let server = handle.local_addrs(TransportKind::Ws)[0];
+    let mut tcp = TcpStream::connect(server).await.unwrap();
+    tcp.write_all(request("OPTIONS", "raw").as_bytes())
+        .await
+        .unwrap();
+    // Not an HTTP upgrade: the connection is dropped, nothing delivered.
+    let mut buf = [0u8; 512];
+    let n = timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .expect("the server kept the connection open")
+        .unwrap_or(0);
+    assert!(!String::from_utf8_lossy(&buf[..n]).starts_with("SIP/2.0"));
+    eventually(|| handle.stats().ws_refused == 1).await;
+    assert!(rx.try_recv().is_err());
+    handle.shutdown();
+}
+
+#[tokio::test]
+async fn ws_over_ipv6_loopback() {
+    let Ok(probe) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: ::1 cannot be bound here");
+        return;
+    };
+    drop(probe);
+    let config = TransportConfig {
+        ws_listen: vec!["[::1]:0".parse().unwrap()],
+        ..ws_config()
+    };
+    let (handle, mut rx) = start(config).await;
+    let server = handle.local_addrs(TransportKind::Ws)[0];
+    assert!(server.is_ipv6());
+    let mut ws = connect(server).await;
+    ws.send(Message::text(request("OPTIONS", "v6")))
+        .await
+        .unwrap();
+    let incoming = next(&mut rx).await;
+    let r = as_request(&incoming);
+    assert_eq!(
+        r.headers.top_via().unwrap().param("received"),
+        Some(Some("::1"))
+    );
+    let ok = r.response(200, "OK", Some("srv"));
+    handle
+        .send_response(&ok, TransportKind::Ws, incoming.connection)
+        .await
+        .unwrap();
+    assert!(next_text(&mut ws).await.starts_with("SIP/2.0 200 OK\r\n"));
+    handle.shutdown();
 }

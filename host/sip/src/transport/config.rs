@@ -25,15 +25,20 @@ pub struct TransportConfig {
     pub wss_listen: Vec<SocketAddr>,
     /// WebSocket settings (allowed origins).
     pub ws: WsConfig,
-    /// A TCP, TLS or WebSocket connection with no traffic either way for this long is
-    /// closed (default 5 minutes).
+    /// A TCP or TLS connection with no traffic either way for this long
+    /// is closed (default 5 minutes). A WebSocket peer silent for half
+    /// of it is pinged, and closed when silent for all of it.
     pub idle_timeout: Duration,
-    /// Largest message accepted, in bytes (default and upper bound:
+    /// Largest message accepted, in bytes, on every transport (for
+    /// WebSocket also the largest WebSocket message and frame; default
+    /// and upper bound:
     /// [`MAX_MESSAGE_BYTES`](crate::message::MAX_MESSAGE_BYTES)).
     pub max_message_size: usize,
     /// Capacity of the [`Incoming`](super::Incoming) channel.
     pub channel_capacity: usize,
-    /// How long an outgoing TCP connect may take.
+    /// How long an outgoing TCP connect may take; also the limit for an
+    /// incoming TLS handshake, and for the TLS handshake and HTTP upgrade
+    /// of an incoming WebSocket connection.
     pub connect_timeout: Duration,
 }
 

@@ -40,10 +40,10 @@
 //!   [`TransportHandle::send_response`] routes responses per RFC 3261
 //!   section 18.2.2.
 //!
-//! Not here (later work): outgoing WebSocket connections, SCTP, switching to a
-//! congestion-controlled transport for large UDP requests (RFC 3261
-//! section 18.1.1), and the sent-by check on received responses (section
-//! 18.1.2, left to the transaction layer).
+//! Not here: outgoing WebSocket connections, SCTP, and the sent-by check
+//! on received responses (section 18.1.2, left to the transaction layer).
+//! The switch to TCP for large UDP requests (RFC 3261 section 18.1.1) is
+//! made by the service's driver, which knows the request.
 
 mod config;
 mod connections;
@@ -317,7 +317,7 @@ impl TransportHandle {
         self.shared.counters.snapshot()
     }
 
-    /// Whether a TCP or TLS connection is still open.
+    /// Whether a TCP, TLS or WebSocket connection is still open.
     pub fn is_open(&self, connection: ConnectionId) -> bool {
         self.shared.connections.contains(connection)
     }

@@ -31,7 +31,7 @@ pub enum CallOutcome {
     SessionExpired,
 }
 
-/// One ended call, as kept in [`ServiceHandle::calls`](super::ServiceHandle::calls).
+/// One ended call, as kept in [`ServiceHandle::calls`](crate::service::ServiceHandle::calls).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
     /// The calling extension (authenticated digest user).

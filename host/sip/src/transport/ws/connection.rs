@@ -1,8 +1,8 @@
 //! One SIP WebSocket connection after the upgrade: each WebSocket message
 //! is one SIP message (RFC 7118 section 5), parsed like a datagram;
 //! queued outgoing messages are written as one WebSocket message each;
-//! an idle connection or one breaking the size limit or the WebSocket
-//! protocol is closed.
+//! a silent peer is pinged and then closed, and so is one breaking the
+//! size limit or the WebSocket protocol.
 
 use super::super::{
     ConnectionId, Incoming, Shared, TransportKind, bump, error_response, stamp_received,
@@ -44,6 +44,8 @@ enum Close {
     TooBig,
     /// A WebSocket protocol violation (close code 1002).
     Protocol,
+    /// A text message that is not UTF-8 (close code 1007).
+    BadText,
 }
 
 /// Serve one upgraded connection until it closes; it must already be in
@@ -56,8 +58,14 @@ pub(super) async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let idle = shared.config.idle_timeout;
-    let deadline = sleep(idle);
+    // Browser phones rarely send keep-alives of their own, so silence
+    // for half the idle timeout draws a Ping (browsers answer them
+    // without help from the page); silence for the whole idle timeout,
+    // Pong included, closes the connection. Only what the peer sends
+    // counts as a sign of life.
+    let half = shared.config.idle_timeout / 2;
+    let mut pinged = false;
+    let deadline = sleep(half);
     tokio::pin!(deadline);
     let conn = Conn {
         shared: &shared,
@@ -66,7 +74,8 @@ pub(super) async fn run<S>(
     let close = loop {
         tokio::select! {
             read = ws.next() => {
-                deadline.as_mut().reset(Instant::now() + idle);
+                deadline.as_mut().reset(Instant::now() + half);
+                pinged = false;
                 let data = match read {
                     None => break Close::Peer,
                     Some(Ok(Message::Text(text))) => bytes::Bytes::from(text),
@@ -84,7 +93,7 @@ pub(super) async fn run<S>(
                     }
                     Some(Err(WsError::Utf8(e))) => {
                         tracing::debug!(peer = %info.peer, error = %e, "ws text frame not UTF-8");
-                        break Close::Protocol;
+                        break Close::BadText;
                     }
                     Some(Err(_)) => break Close::Peer,
                 };
@@ -107,13 +116,21 @@ pub(super) async fn run<S>(
                 if ws.send(to_message(bytes)).await.is_err() {
                     break Close::Peer;
                 }
-                deadline.as_mut().reset(Instant::now() + idle);
             }
-            _ = &mut deadline => break Close::Idle,
+            _ = &mut deadline => {
+                if pinged {
+                    break Close::Idle;
+                }
+                if ws.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
+                    break Close::Peer;
+                }
+                pinged = true;
+                deadline.as_mut().reset(Instant::now() + half);
+            }
         }
     };
     shared.connections.remove(info.id);
-    let frame = match close {
+    let frame = match &close {
         Close::Idle => {
             bump(&shared.counters.closed_idle);
             Some((CloseCode::Normal, "idle timeout"))
@@ -126,6 +143,10 @@ pub(super) async fn run<S>(
             bump(&shared.counters.closed_on_error);
             Some((CloseCode::Protocol, "WebSocket protocol error"))
         }
+        Close::BadText => {
+            bump(&shared.counters.closed_on_error);
+            Some((CloseCode::Invalid, "text message not UTF-8"))
+        }
         Close::Local => Some((CloseCode::Away, "server going away")),
         Close::Peer => None,
     };
@@ -134,7 +155,16 @@ pub(super) async fn run<S>(
             code,
             reason: reason.into(),
         };
-        let _ = timeout(CLOSE_GRACE, ws.close(Some(frame))).await;
+        let clean = matches!(close, Close::Idle | Close::Local);
+        let _ = timeout(CLOSE_GRACE, async {
+            ws.close(Some(frame)).await?;
+            // After a clean close wait for the peer's Close (RFC 6455
+            // section 7.1.1) so the socket does not close under unread
+            // data; after an error the stream is not worth reading.
+            while clean && ws.next().await.is_some_and(|r| r.is_ok()) {}
+            Ok::<(), WsError>(())
+        })
+        .await;
     }
     tracing::debug!(id = ?info.id, peer = %info.peer, transport = %info.kind, "connection closed");
 }

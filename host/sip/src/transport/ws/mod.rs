@@ -11,9 +11,9 @@
 //! message (section 5), text or binary, parsed like a datagram (no
 //! Content-Length needed); a message over the configured maximum size
 //! closes the connection (close code 1009). Pings are answered with
-//! pongs, an RFC 5626 `CRLFCRLF` message with `CRLF`, and a connection
-//! idle for [`TransportConfig::idle_timeout`](super::TransportConfig::idle_timeout)
-//! is closed.
+//! pongs and an RFC 5626 `CRLFCRLF` message with `CRLF`. A peer silent
+//! for half of [`TransportConfig::idle_timeout`](super::TransportConfig::idle_timeout)
+//! is sent a Ping, and closed when silent (no Pong either) for all of it.
 //!
 //! A browser cannot accept connections, so messages to a WebSocket peer
 //! (responses, and requests to a registered browser phone) always go
