@@ -24,7 +24,7 @@
 //! retransmits its own 2xx until ACKed). Other in-dialog requests
 //! (UPDATE, INFO with DTMF, MESSAGE, NOTIFY, OPTIONS) are relayed the same
 //! way with their body and content headers. A REFER is a blind transfer
-//! carried out by the B2BUA itself, see [`transfer`].
+//! carried out by the B2BUA itself (`b2bua/transfer.rs`).
 //!
 //! Limits: SDP passes through untouched (no media anchoring); a 2xx from a
 //! fork that arrives after its transaction ended and after the call is
