@@ -63,7 +63,6 @@ pub async fn backends() -> Vec<Backend> {
         out.push(Backend {
             name: "postgres",
             store: Store::open(&config).await.expect("open PostgreSQL store"),
-            config,
             _dir: dir,
         });
     }

@@ -1,5 +1,12 @@
 //! Store tests, each run against SQLite and (when configured) PostgreSQL.
 
+mod cache;
+mod call_records;
+mod calendars;
 mod common;
+mod contacts;
+mod flows;
+mod routes;
 mod schema;
 mod tenants;
+mod users;
