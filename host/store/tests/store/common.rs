@@ -98,5 +98,9 @@ pub fn tenant_spec(name: &str) -> TenantSpec {
 
 /// Creates a tenant called `name`.
 pub async fn tenant(store: &Store, name: &str) -> TenantId {
-    store.create_tenant("test", &tenant_spec(name)).await.unwrap().id
+    store
+        .create_tenant("test", &tenant_spec(name))
+        .await
+        .unwrap()
+        .id
 }

@@ -9,22 +9,99 @@ use crate::common::{on_each, tenant};
 async fn private_contacts_are_seen_by_their_owner_only() {
     on_each(|store| async move {
         let a = tenant(&store, "a").await;
-        let mk = |name: &str| UserSpec { tenant_id: Some(a), username: name.into(), display_name: name.into(), role: Role::User, disabled: false };
-        let alice = store.create_user("root", &mk("alice"), "long enough!").await.unwrap().id;
-        let bob = store.create_user("root", &mk("bob"), "long enough!").await.unwrap().id;
-        let shared = ContactSpec { owner_id: None, name: "Supplier".into(), number: "+33111".into(), email: None, company: Some("S".into()), tags: vec!["priority".into()] };
-        let private = ContactSpec { owner_id: Some(alice), name: "Mum".into(), number: "+33222".into(), email: Some("m@x.fr".into()), company: None, tags: vec![] };
+        let mk = |name: &str| UserSpec {
+            tenant_id: Some(a),
+            username: name.into(),
+            display_name: name.into(),
+            role: Role::User,
+            disabled: false,
+        };
+        let alice = store
+            .create_user("root", &mk("alice"), "long enough!")
+            .await
+            .unwrap()
+            .id;
+        let bob = store
+            .create_user("root", &mk("bob"), "long enough!")
+            .await
+            .unwrap()
+            .id;
+        let shared = ContactSpec {
+            owner_id: None,
+            name: "Supplier".into(),
+            number: "+33111".into(),
+            email: None,
+            company: Some("S".into()),
+            tags: vec!["priority".into()],
+        };
+        let private = ContactSpec {
+            owner_id: Some(alice),
+            name: "Mum".into(),
+            number: "+33222".into(),
+            email: Some("m@x.fr".into()),
+            company: None,
+            tags: vec![],
+        };
         store.create_contact("alice", a, &shared).await.unwrap();
         let p = store.create_contact("alice", a, &private).await.unwrap();
-        assert_eq!(store.list_contacts(a, Some(alice), Page::default()).await.unwrap().total, 2);
-        assert_eq!(store.list_contacts(a, Some(bob), Page::default()).await.unwrap().total, 1);
-        assert_eq!(store.list_contacts(a, None, Page::default()).await.unwrap().total, 1);
-        assert!(matches!(store.get_contact(a, Some(bob), p.id).await, Err(StoreError::NotFound { .. })));
-        assert!(matches!(store.delete_contact("bob", a, Some(bob), p.id).await, Err(StoreError::NotFound { .. })));
-        assert_eq!(store.find_contact_by_number(a, "+33111").await.unwrap().unwrap().spec.tags, ["priority"]);
-        assert!(store.find_contact_by_number(a, "+33222").await.unwrap().is_none(), "private ones are not looked up");
-        let bad = ContactSpec { tags: vec!["two words".into()], ..shared };
-        assert!(matches!(store.create_contact("x", a, &bad).await, Err(StoreError::Invalid { .. })));
+        assert_eq!(
+            store
+                .list_contacts(a, Some(alice), Page::default())
+                .await
+                .unwrap()
+                .total,
+            2
+        );
+        assert_eq!(
+            store
+                .list_contacts(a, Some(bob), Page::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        assert_eq!(
+            store
+                .list_contacts(a, None, Page::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
+        assert!(matches!(
+            store.get_contact(a, Some(bob), p.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.delete_contact("bob", a, Some(bob), p.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert_eq!(
+            store
+                .find_contact_by_number(a, "+33111")
+                .await
+                .unwrap()
+                .unwrap()
+                .spec
+                .tags,
+            ["priority"]
+        );
+        assert!(
+            store
+                .find_contact_by_number(a, "+33222")
+                .await
+                .unwrap()
+                .is_none(),
+            "private ones are not looked up"
+        );
+        let bad = ContactSpec {
+            tags: vec!["two words".into()],
+            ..shared
+        };
+        assert!(matches!(
+            store.create_contact("x", a, &bad).await,
+            Err(StoreError::Invalid { .. })
+        ));
     })
     .await;
 }

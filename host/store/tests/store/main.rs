@@ -1,8 +1,8 @@
 //! Store tests, each run against SQLite and (when configured) PostgreSQL.
 
 mod cache;
-mod call_records;
 mod calendars;
+mod call_records;
 mod common;
 mod contacts;
 mod flows;

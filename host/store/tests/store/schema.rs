@@ -3,13 +3,33 @@
 use pbx_store::{Engine, Store, StoreConfig};
 use sqlx::Row;
 
-use crate::common::{on_each, pg_url, fresh_pg_database};
+use crate::common::{fresh_pg_database, on_each, pg_url};
 
 const TABLES: &[&str] = &[
-    "tenants", "users", "api_tokens", "flows", "flow_versions", "extensions", "dids",
-    "inbound_routes", "trunks", "outbound_routes", "holiday_calendars", "holidays", "schedules",
-    "schedule_ranges", "schedule_calendars", "closures", "incident_flags", "blocked_numbers",
-    "contacts", "call_records", "voicemail_messages", "recordings", "audit_log", "registrations",
+    "tenants",
+    "users",
+    "api_tokens",
+    "flows",
+    "flow_versions",
+    "extensions",
+    "dids",
+    "inbound_routes",
+    "trunks",
+    "outbound_routes",
+    "holiday_calendars",
+    "holidays",
+    "schedules",
+    "schedule_ranges",
+    "schedule_calendars",
+    "closures",
+    "incident_flags",
+    "blocked_numbers",
+    "contacts",
+    "call_records",
+    "voicemail_messages",
+    "recordings",
+    "audit_log",
+    "registrations",
 ];
 
 #[tokio::test]
@@ -17,7 +37,11 @@ async fn every_table_exists_on_both_engines() {
     on_each(|store| async move {
         for t in TABLES {
             let sql = format!("SELECT COUNT(*) FROM {t}");
-            let n: i64 = sqlx::query(&sql).fetch_one(store.pool()).await.unwrap().get(0);
+            let n: i64 = sqlx::query(&sql)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .get(0);
             assert_eq!(n, 0, "{t} starts empty");
         }
     })
@@ -30,9 +54,17 @@ async fn sqlite_uses_wal_foreign_keys_and_a_file_in_the_data_directory() {
     let store = Store::open_data_dir(dir.path()).await.unwrap();
     assert_eq!(store.engine(), Engine::Sqlite);
     assert!(dir.path().join("pbx.db").exists());
-    let mode: String = sqlx::query("PRAGMA journal_mode").fetch_one(store.pool()).await.unwrap().get(0);
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(mode.to_lowercase(), "wal");
-    let fk: i64 = sqlx::query("PRAGMA foreign_keys").fetch_one(store.pool()).await.unwrap().get(0);
+    let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(fk, 1);
     let tenant = crate::common::tenant(&store, "acme").await;
     store.close().await;
