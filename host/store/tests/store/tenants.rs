@@ -307,3 +307,44 @@ async fn every_admin_change_is_audited() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_all_succeed() {
+    on_each(|store| async move {
+        let a = tenant(&store, "a").await;
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let number = format!("{}", 200 + i);
+                let e = store
+                    .create_extension("admin", a, &extension(&number))
+                    .await?;
+                let mut spec = extension(&number);
+                spec.display_name = format!("Renamed {i}");
+                store.update_extension("admin", a, e.id, &spec).await?;
+                // A clash in the middle of the others must stay a clean Conflict.
+                match store
+                    .create_extension("admin", a, &extension(&number))
+                    .await
+                {
+                    Err(StoreError::Conflict { .. }) => Ok(()),
+                    other => panic!("expected a conflict, got {other:?}"),
+                }
+            }));
+        }
+        for t in tasks {
+            let r: Result<(), StoreError> = t.await.unwrap();
+            r.unwrap();
+        }
+        assert_eq!(
+            store
+                .list_extensions(a, Page::default())
+                .await
+                .unwrap()
+                .total,
+            24
+        );
+    })
+    .await;
+}
