@@ -313,3 +313,33 @@ async fn two_nodes_on_one_postgres_see_each_others_changes() {
     assert_eq!(feed1.recv().await.unwrap().kind, ChangeKind::Did);
     assert!(feed1.try_recv().is_err(), "no echo of node 1's own changes");
 }
+
+#[tokio::test]
+async fn a_lost_listener_connection_makes_the_cache_reload_everything() {
+    let Some(admin) = pg_url() else { return };
+    let url = fresh_pg_database(&admin).await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let node = Store::open(&StoreConfig::postgres(dir.path(), &url))
+        .await
+        .unwrap();
+    let a = tenant(&node, "a").await;
+    let cache = RoutingCache::load(&node).await.unwrap();
+    // A row written behind the feed's back (no notification)...
+    sqlx::query("INSERT INTO dids (id, tenant_id, number, description, created_at, updated_at) VALUES ($1, $2, '+33555', '', 0, 0)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(a.to_string())
+        .execute(node.pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(cache.tenant_for_did("+33555").is_none());
+    // ...appears once the listener's connection drops and comes back.
+    sqlx::query("SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+        .execute(node.pool())
+        .await
+        .unwrap();
+    eventually("the cache reloaded after the reconnection", || {
+        cache.tenant_for_did("+33555").is_some()
+    })
+    .await;
+}
