@@ -187,6 +187,13 @@ async fn bad_uploads_and_foreign_activations_are_refused() {
             .unwrap_err();
         assert!(matches!(dup, StoreError::Conflict { .. }));
         assert_eq!(store.find_flow_by_name(a, "two").await.unwrap().id, f2.id);
+        // Deleting a flow takes its versions and their files along.
+        store.delete_flow("x", a, f1.id).await.unwrap();
+        assert!(matches!(
+            store.get_flow_version(a, v.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(!store.flow_file_path(&v.sha256).exists());
     })
     .await;
 }
