@@ -191,6 +191,15 @@ impl Store {
 
 async fn open_sqlite(data_dir: &Path, max_connections: u32) -> Result<AnyPool> {
     let file = data_dir.join(SQLITE_FILE);
+    let text = file.display().to_string();
+    if text.contains(['?', '#']) {
+        return Err(StoreError::invalid(
+            "data_dir",
+            format!(
+                "{text} contains ? or #, which SQLite URLs cannot carry: choose another directory"
+            ),
+        ));
+    }
     let url = format!("sqlite://{}?mode=rwc", file.display());
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))

@@ -95,3 +95,15 @@ async fn an_unreachable_postgres_says_what_to_check() {
     let err = Store::open(&config).await.unwrap_err().to_string();
     assert!(err.contains("check the URL"), "{err}");
 }
+
+#[tokio::test]
+async fn a_data_directory_sqlite_cannot_name_is_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let err = Store::open_data_dir(dir.path().join("what?"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, pbx_store::StoreError::Invalid { field, .. } if field == "data_dir"),
+        "{err}"
+    );
+}

@@ -150,6 +150,19 @@ async fn roles_and_tenants_go_together_and_scopes_hold() {
             Err(StoreError::NotFound { .. })
         ));
         store.delete_user("x", Some(a), agent.id).await.unwrap();
+        // The superadmin's creation is in the global audit log, not a tenant's.
+        let global = store.list_global_audit(Page::default()).await.unwrap();
+        assert_eq!(global.total, 1);
+        assert_eq!(global.items[0].entity_id, root.id.to_string());
+        assert!(
+            store
+                .list_audit(a, Page::default())
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .all(|r| r.entity_id != root.id.to_string())
+        );
     })
     .await;
 }
