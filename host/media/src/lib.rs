@@ -9,3 +9,5 @@ pub mod error;
 pub mod sdp;
 
 pub use error::{MediaError, Result};
+pub mod dtmf;
+pub mod rtp;
