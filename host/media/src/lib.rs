@@ -10,4 +10,5 @@ pub mod sdp;
 
 pub use error::{MediaError, Result};
 pub mod dtmf;
+pub mod prompt;
 pub mod rtp;
