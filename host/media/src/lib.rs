@@ -3,12 +3,15 @@
 //!
 //! It knows nothing of SIP: the call model hands it SDP and gets SDP back,
 //! hands it DTMF bodies from SIP INFO, and listens to per-leg events.
+//! Start with [`MediaEngine::start`].
 
 pub mod codec;
-pub mod error;
-pub mod sdp;
-
-pub use error::{MediaError, Result};
 pub mod dtmf;
+pub mod engine;
+pub mod error;
 pub mod prompt;
 pub mod rtp;
+pub mod sdp;
+
+pub use engine::{EngineConfig, InbandDtmf, LegEvent, LegId, MediaEngine, NewLeg, RecordOptions};
+pub use error::{MediaError, Result};

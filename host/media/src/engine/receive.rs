@@ -1,0 +1,174 @@
+//! The receive half of a tick: drain a leg's sockets, latch onto the real
+//! source, account statistics, read RFC 4733 events, queue audio for the
+//! jitter buffer; then play out one frame per leg and run in-band detection.
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use super::events::LegEvent;
+use super::leg::{Leg, RELATCH_AFTER};
+use super::recorder::WriteJob;
+use crate::dtmf::{Digit, DtmfSource};
+use crate::rtp::batch::{BATCH, RecvBatch};
+use crate::rtp::packet::{RtpHeader, looks_like_rtcp};
+use crate::rtp::rtcp;
+
+/// Handles a digit from any source: collapse duplicates, report it, stop
+/// a barge-in playlist, stop a recording on a stop digit.
+pub fn on_digit(
+    leg: &mut Leg,
+    digit: Digit,
+    source: DtmfSource,
+    now: Instant,
+    writer: &mpsc::Sender<WriteJob>,
+) {
+    if !leg.collapser.accept(digit, source, now) {
+        return;
+    }
+    let _ = leg.events.send(LegEvent::Dtmf { digit, source });
+    if leg.player.as_ref().is_some_and(|p| p.barge_in)
+        && let Some(p) = leg.player.take()
+    {
+        let _ = leg.events.send(LegEvent::PlaybackFinished {
+            play: p.id,
+            interrupted: true,
+        });
+    }
+    if leg.recorder.as_ref().is_some_and(|r| r.stops_on(digit))
+        && let Some(r) = leg.recorder.take()
+    {
+        r.finish(
+            super::events::RecordStop::Digit(digit),
+            writer,
+            leg.events.clone(),
+        );
+        let _ = leg.refresh_inbound();
+    }
+}
+
+/// Whether a packet from `from` with `ssrc` is accepted, latching when allowed.
+fn latch(leg: &mut Leg, from: SocketAddr, ssrc: u32, now: Instant) -> bool {
+    match leg.latched {
+        Some((addr, _)) if addr == from => true,
+        Some(_) if now.saturating_duration_since(leg.last_rx) < RELATCH_AFTER => false,
+        _ => {
+            if leg.latched.map(|(_, s)| s) != Some(ssrc) {
+                leg.rx.reset();
+                if let Some(inb) = &mut leg.inbound {
+                    inb.jitter.reset();
+                }
+            }
+            leg.latched = Some((from, ssrc));
+            leg.remote = Some(from);
+            leg.remote_rtcp = Some(SocketAddr::new(from.ip(), from.port().wrapping_add(1)));
+            let _ = leg.events.send(LegEvent::Latched(from));
+            true
+        }
+    }
+}
+
+fn on_rtcp(leg: &mut Leg, data: &[u8]) {
+    if let Some(r) = rtcp::read_report(data, leg.out.ssrc) {
+        leg.remote_report = Some(r);
+    }
+}
+
+fn on_datagram(
+    leg: &mut Leg,
+    data: &[u8],
+    from: SocketAddr,
+    arrival_us: u64,
+    now: Instant,
+    writer: &mpsc::Sender<WriteJob>,
+) {
+    if looks_like_rtcp(data) {
+        on_rtcp(leg, data);
+        return;
+    }
+    let Some(view) = RtpHeader::parse(data) else {
+        return;
+    };
+    let Some(neg) = &leg.neg else { return };
+    let h = view.header;
+    let (pt, te) = (neg.payload_type, neg.telephone_event_pt);
+    if h.payload_type != pt && Some(h.payload_type) != te {
+        return;
+    }
+    if !latch(leg, from, h.ssrc, now) {
+        return;
+    }
+    leg.last_rx = now;
+    leg.timeout_reported = false;
+    let payload = &data[view.payload_start..view.payload_end];
+    let clock = leg.rx_clock();
+    let arrival = (arrival_us * clock as u64 / 1_000_000) as u32;
+    leg.rx
+        .on_packet(h.sequence, h.timestamp, arrival, payload.len());
+    if Some(h.payload_type) == te {
+        if let Some(d) = leg.dtmf_rx.on_packet(h.ssrc, h.timestamp, payload) {
+            on_digit(leg, d, DtmfSource::Rfc4733, now, writer);
+        }
+    } else if let Some(inb) = &mut leg.inbound {
+        inb.jitter.push(h.timestamp, payload);
+    }
+}
+
+/// Drains both sockets of a leg.
+pub fn receive(
+    leg: &mut Leg,
+    batch: &mut RecvBatch,
+    epoch: Instant,
+    now: Instant,
+    writer: &mpsc::Sender<WriteJob>,
+) {
+    let arrival_us = now.saturating_duration_since(epoch).as_micros() as u64;
+    loop {
+        let n = batch.recv(&leg.rtp);
+        for i in 0..n {
+            if let Some((data, from)) = batch.get(i) {
+                on_datagram(leg, data, from, arrival_us, now, writer);
+            }
+        }
+        if n < BATCH {
+            break;
+        }
+    }
+    let n = batch.recv(&leg.rtcp);
+    for i in 0..n {
+        if let Some((data, _)) = batch.get(i) {
+            on_rtcp(leg, data);
+        }
+    }
+}
+
+/// Takes this tick's frame out of the jitter buffer, decodes it, and runs
+/// in-band detection on it.
+pub fn playout(leg: &mut Leg, now: Instant, writer: &mpsc::Sender<WriteJob>) {
+    let Some(codec) = leg.codec() else { return };
+    let Some(inb) = &mut leg.inbound else { return };
+    let n = codec.frame_samples();
+    match inb.jitter.pop() {
+        Some(p) => {
+            let len = p.len();
+            inb.payload[..len].copy_from_slice(p);
+            inb.payload_len = len;
+            let got = inb.decoder.decode(&inb.payload[..len], &mut inb.pcm[..n]);
+            inb.pcm[got..n].fill(0);
+        }
+        None => {
+            // Lost or absent: silence (the peer's comfort is not worth a
+            // concealment algorithm for the uses here).
+            inb.payload_len = 0;
+            inb.pcm[..n].fill(0);
+        }
+    }
+    inb.pcm_len = n;
+    let digit = match &mut inb.detector {
+        Some(d) if codec.pcm_rate() == 8000 => d.feed(&inb.pcm[..n]),
+        _ => None,
+    };
+    if let Some(d) = digit {
+        on_digit(leg, d, DtmfSource::InBand, now, writer);
+    }
+}

@@ -1,0 +1,379 @@
+//! A media worker: one OS thread owning many legs, woken by the engine's
+//! shared 20 ms clock. Each tick it applies commands, drains every leg's
+//! sockets, plays out one frame per leg, sends one packet per leg and does
+//! the slow chores (RTCP, timeouts) for a rotating slice of legs. No task
+//! or timer per stream, no allocation per packet.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use super::InbandDtmf;
+use super::command::Command;
+use super::events::{LegEvent, LegId, RecordStop};
+use super::leg::{Leg, Moh, Player};
+use super::output::{MixInput, produce};
+use super::receive::{on_digit, playout, receive};
+use super::recorder::{Recorder, WriteJob};
+use crate::rtp::batch::{MTU, RecvBatch};
+use crate::rtp::rtcp;
+
+/// The tick.
+pub const TICK: Duration = Duration::from_millis(20);
+/// A packet sent later than this after its slot counts as late.
+pub const LATE: Duration = Duration::from_millis(5);
+/// Ticks between RTCP reports of a leg (5 s).
+const RTCP_TICKS: u64 = 250;
+/// Ticks between RTP timeout checks of a leg (1 s).
+const TIMEOUT_TICKS: u64 = 50;
+
+/// Counters a worker publishes (read by benchmarks and health checks).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Ticks run.
+    pub ticks: AtomicU64,
+    /// Packets sent.
+    pub packets: AtomicU64,
+    /// Packets sent more than [`LATE`] after their slot.
+    pub late_packets: AtomicU64,
+    /// Worst lateness seen, in microseconds.
+    pub max_late_us: AtomicU64,
+    /// Legs owned.
+    pub legs: AtomicU64,
+}
+
+/// Settings a worker needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// In-band DTMF policy.
+    pub inband: InbandDtmf,
+    /// RTP inactivity timeout.
+    pub rtp_timeout: Duration,
+}
+
+/// The worker's state.
+pub struct Worker {
+    legs: Vec<Box<Leg>>,
+    index: HashMap<LegId, usize>,
+    batch: RecvBatch,
+    buf: Box<[u8; MTU]>,
+    mix: Box<MixInput>,
+    writer: mpsc::Sender<WriteJob>,
+    counters: Arc<Counters>,
+    settings: Settings,
+    epoch: Instant,
+    tick: u64,
+}
+
+impl Worker {
+    /// A worker whose slots are `epoch + n * TICK`.
+    pub fn new(
+        epoch: Instant,
+        settings: Settings,
+        writer: mpsc::Sender<WriteJob>,
+        counters: Arc<Counters>,
+    ) -> Self {
+        Worker {
+            legs: Vec::new(),
+            index: HashMap::new(),
+            batch: RecvBatch::default(),
+            buf: Box::new([0; MTU]),
+            mix: Box::default(),
+            writer,
+            counters,
+            settings,
+            epoch,
+            tick: 0,
+        }
+    }
+
+    fn leg(&mut self, id: LegId) -> Option<&mut Leg> {
+        let i = *self.index.get(&id)?;
+        Some(&mut self.legs[i])
+    }
+
+    fn remove(&mut self, id: LegId) -> Option<Box<Leg>> {
+        let i = self.index.remove(&id)?;
+        let leg = self.legs.swap_remove(i);
+        if let Some(moved) = self.legs.get(i) {
+            self.index.insert(moved.id, i);
+        }
+        self.counters
+            .legs
+            .store(self.legs.len() as u64, Ordering::Relaxed);
+        Some(leg)
+    }
+
+    fn command(&mut self, cmd: Command) {
+        let now = Instant::now();
+        match cmd {
+            Command::Add(leg) => {
+                self.index.insert(leg.id, self.legs.len());
+                self.legs.push(leg);
+                self.counters
+                    .legs
+                    .store(self.legs.len() as u64, Ordering::Relaxed);
+            }
+            Command::Remove(id, reply) => {
+                let _ = reply.send(self.remove(id));
+            }
+            Command::Close(id, reply) => {
+                let leg = self.remove(id);
+                let stats = leg.map(|mut leg| {
+                    if let Some(r) = leg.recorder.take() {
+                        r.finish(RecordStop::LegClosed, &self.writer, leg.events.clone());
+                    }
+                    leg.stats()
+                });
+                for other in &mut self.legs {
+                    other.mix.retain(|m| *m != id);
+                }
+                let _ = reply.send(stats);
+            }
+            Command::Update(id, neg) => {
+                let inband = self.settings.inband;
+                if let Some(leg) = self.leg(id)
+                    && let Err(e) = leg.apply(neg, inband)
+                {
+                    tracing::warn!(leg = id, "cannot apply negotiated media: {e}");
+                }
+            }
+            Command::Play {
+                leg,
+                id,
+                items,
+                barge_in,
+            } => {
+                if let Some(leg) = self.leg(leg) {
+                    if let Some(old) = leg.player.take() {
+                        let _ = leg.events.send(LegEvent::PlaybackFinished {
+                            play: old.id,
+                            interrupted: true,
+                        });
+                    }
+                    if items.iter().all(|e| e.frames() == 0) {
+                        let _ = leg.events.send(LegEvent::PlaybackFinished {
+                            play: id,
+                            interrupted: false,
+                        });
+                    } else {
+                        let items = items.into_iter().filter(|e| e.frames() > 0).collect();
+                        leg.player = Some(Player {
+                            id,
+                            items,
+                            item: 0,
+                            frame: 0,
+                            barge_in,
+                        });
+                    }
+                }
+            }
+            Command::Stop(id) => {
+                if let Some(leg) = self.leg(id)
+                    && let Some(p) = leg.player.take()
+                {
+                    let _ = leg.events.send(LegEvent::PlaybackFinished {
+                        play: p.id,
+                        interrupted: true,
+                    });
+                }
+            }
+            Command::Hold(id, class, files) => {
+                if let Some(leg) = self.leg(id) {
+                    leg.save_moh_position();
+                    let (file, frame) = leg.moh_position(&class.name);
+                    leg.moh = Some(Moh {
+                        class,
+                        files,
+                        file,
+                        frame,
+                    });
+                }
+            }
+            Command::Unhold(id) => {
+                if let Some(leg) = self.leg(id) {
+                    leg.save_moh_position();
+                    leg.moh = None;
+                }
+            }
+            Command::Record(id, opts) => {
+                let writer = self.writer.clone();
+                if let Some(leg) = self.leg(id) {
+                    let rate = leg.codec().map(|c| c.pcm_rate()).unwrap_or(8000);
+                    if let Some(old) = leg.recorder.take() {
+                        old.finish(RecordStop::Stopped, &writer, leg.events.clone());
+                    }
+                    leg.recorder = Some(Recorder::new(*opts, rate));
+                    let _ = leg.refresh_inbound();
+                }
+            }
+            Command::StopRecord(id) => {
+                let writer = self.writer.clone();
+                if let Some(leg) = self.leg(id)
+                    && let Some(r) = leg.recorder.take()
+                {
+                    r.finish(RecordStop::Stopped, &writer, leg.events.clone());
+                    let _ = leg.refresh_inbound();
+                }
+            }
+            Command::SetMix(id, peers) => {
+                for p in &peers {
+                    if let Some(peer) = self.leg(*p) {
+                        peer.feeds_mix = true;
+                        let _ = peer.refresh_inbound();
+                    }
+                }
+                if let Some(leg) = self.leg(id) {
+                    leg.mix = peers;
+                }
+            }
+            Command::SendDtmf(id, digit, ms) => {
+                if let Some(leg) = self.leg(id) {
+                    leg.dtmf_tx.push(digit, ms);
+                }
+            }
+            Command::InjectDtmf(id, digit, source) => {
+                let writer = self.writer.clone();
+                if let Some(leg) = self.leg(id) {
+                    on_digit(leg, digit, source, now, &writer);
+                }
+            }
+            Command::Stats(id, reply) => {
+                let _ = reply.send(self.leg(id).map(|l| l.stats()));
+            }
+        }
+    }
+
+    /// One tick, for the slot starting at `slot`.
+    pub fn tick(&mut self, slot: Instant) {
+        let now = Instant::now();
+        for leg in &mut self.legs {
+            receive(leg, &mut self.batch, self.epoch, now, &self.writer);
+        }
+        for leg in &mut self.legs {
+            playout(leg, now, &self.writer);
+        }
+        let (mut sent, mut late, mut worst) = (0u64, 0u64, 0u64);
+        for i in 0..self.legs.len() {
+            if !self.legs[i].mix.is_empty() {
+                let leg = &self.legs[i];
+                let peers = leg
+                    .mix
+                    .iter()
+                    .filter_map(|p| self.index.get(p))
+                    .map(|&j| &*self.legs[j]);
+                self.mix.gather(leg, peers);
+            } else {
+                self.mix.pass_len = 0;
+                self.mix.pcm_len = 0;
+            }
+            let leg = &mut self.legs[i];
+            if produce(leg, &self.mix, &mut self.buf[..]) {
+                sent += 1;
+                let lateness = Instant::now().saturating_duration_since(slot);
+                let us = lateness.as_micros() as u64;
+                worst = worst.max(us);
+                if lateness > LATE {
+                    late += 1;
+                }
+            }
+            self.record(i);
+        }
+        self.chores(now);
+        let c = &self.counters;
+        c.ticks.fetch_add(1, Ordering::Relaxed);
+        c.packets.fetch_add(sent, Ordering::Relaxed);
+        c.late_packets.fetch_add(late, Ordering::Relaxed);
+        c.max_late_us.fetch_max(worst, Ordering::Relaxed);
+    }
+
+    fn record(&mut self, i: usize) {
+        let leg = &mut self.legs[i];
+        let Some(rec) = &mut leg.recorder else { return };
+        let inbound: &[i16] = match &leg.inbound {
+            Some(inb) => &inb.pcm[..inb.pcm_len],
+            None => &[],
+        };
+        if let Some(stop) = rec.push(inbound, &leg.heard[..leg.heard_len])
+            && let Some(r) = leg.recorder.take()
+        {
+            r.finish(stop, &self.writer, leg.events.clone());
+            let _ = leg.refresh_inbound();
+        }
+    }
+
+    /// RTCP reports, statistics events and RTP timeouts, for the legs
+    /// whose turn it is (spread over ticks to keep every tick equally short).
+    fn chores(&mut self, now: Instant) {
+        let timeout = self.settings.rtp_timeout;
+        for leg in &mut self.legs {
+            let phase = self.tick.wrapping_add(leg.id);
+            if phase % RTCP_TICKS == 0 {
+                if let Some(to) = leg.remote_rtcp {
+                    let remote_ssrc = leg.latched.map(|(_, s)| s);
+                    let n = rtcp::write_report(
+                        &mut self.buf[..],
+                        &leg.out,
+                        leg.sent_since_report,
+                        remote_ssrc,
+                        &mut leg.rx,
+                    );
+                    let _ = leg.rtcp.send_to(&self.buf[..n], to);
+                    leg.sent_since_report = false;
+                }
+                let _ = leg.events.send(LegEvent::Stats(leg.stats()));
+            }
+            if phase % TIMEOUT_TICKS == 0
+                && !leg.timeout_reported
+                && leg
+                    .neg
+                    .as_ref()
+                    .is_some_and(|n| n.direction.receives() && n.remote.is_some())
+                && now.saturating_duration_since(leg.last_rx) > timeout
+            {
+                leg.timeout_reported = true;
+                let _ = leg.events.send(LegEvent::RtpTimeout);
+            }
+        }
+        self.tick += 1;
+    }
+
+    /// Runs until the command channel closes.
+    pub fn run(mut self, commands: mpsc::Receiver<Command>) {
+        let mut slot_no: u64 = (Instant::now()
+            .saturating_duration_since(self.epoch)
+            .as_micros()
+            / TICK.as_micros()) as u64
+            + 1;
+        loop {
+            let slot = self.epoch + TICK * slot_no as u32;
+            let now = Instant::now();
+            if slot > now {
+                std::thread::sleep(slot - now);
+            } else if now - slot > TICK * 10 {
+                // Far behind (the machine stalled us): skip the lost slots
+                // rather than burst them out.
+                slot_no = (now.saturating_duration_since(self.epoch).as_micros() / TICK.as_micros())
+                    as u64;
+                continue;
+            }
+            loop {
+                match commands.try_recv() {
+                    Ok(cmd) => self.command(cmd),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        for mut leg in std::mem::take(&mut self.legs) {
+                            if let Some(r) = leg.recorder.take() {
+                                r.finish(RecordStop::LegClosed, &self.writer, leg.events.clone());
+                            }
+                        }
+                        return;
+                    }
+                }
+            }
+            self.tick(slot);
+            slot_no += 1;
+        }
+    }
+}
