@@ -165,3 +165,18 @@ pub fn drain(events: &mut UnboundedReceiver<LegEvent>) -> Vec<LegEvent> {
     }
     v
 }
+
+/// A prompt whose frame k is silent except for a spike at sample k % 160,
+/// so a received PCMU payload tells exactly which frame it was.
+pub fn marked_prompt(name: &str, frames: usize) -> Arc<Prompt> {
+    let mut pcm = vec![0i16; frames * 160];
+    for k in 0..frames {
+        pcm[k * 160 + k % 160] = 8000;
+    }
+    Arc::new(Prompt::from_pcm(name, &pcm, 8000))
+}
+
+/// The frame index of a packet of [`marked_prompt`] (PCMU).
+pub fn mark_of(payload: &[u8]) -> Option<usize> {
+    payload.iter().position(|&b| g711::ulaw_to_linear(b) > 4000)
+}
