@@ -114,12 +114,15 @@ fn on_datagram(
     }
 }
 
-/// Drains both sockets of a leg.
+/// Drains a leg's RTP socket, and its RTCP socket when `rtcp_too` (RTCP
+/// comes every few seconds: polling it every tick would double the system
+/// calls of an idle leg).
 pub fn receive(
     leg: &mut Leg,
     batch: &mut RecvBatch,
     epoch: Instant,
     now: Instant,
+    rtcp_too: bool,
     writer: &mpsc::Sender<WriteJob>,
 ) {
     let arrival_us = now.saturating_duration_since(epoch).as_micros() as u64;
@@ -133,6 +136,9 @@ pub fn receive(
         if n < BATCH {
             break;
         }
+    }
+    if !rtcp_too {
+        return;
     }
     let n = batch.recv(&leg.rtcp);
     for i in 0..n {

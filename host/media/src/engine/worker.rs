@@ -25,6 +25,8 @@ pub const TICK: Duration = Duration::from_millis(20);
 pub const LATE: Duration = Duration::from_millis(5);
 /// Ticks between RTCP reports of a leg (5 s).
 const RTCP_TICKS: u64 = 250;
+/// Ticks between polls of a leg's RTCP socket (200 ms).
+const RTCP_POLL_TICKS: u64 = 10;
 /// Ticks between RTP timeout checks of a leg (1 s).
 const TIMEOUT_TICKS: u64 = 50;
 
@@ -54,7 +56,7 @@ pub struct Settings {
 
 /// The worker's state.
 pub struct Worker {
-    legs: Vec<Box<Leg>>,
+    legs: Vec<Leg>,
     index: HashMap<LegId, usize>,
     batch: RecvBatch,
     buf: Box<[u8; MTU]>,
@@ -95,7 +97,7 @@ impl Worker {
 
     fn remove(&mut self, id: LegId) -> Option<Box<Leg>> {
         let i = self.index.remove(&id)?;
-        let leg = self.legs.swap_remove(i);
+        let leg = Box::new(self.legs.swap_remove(i));
         if let Some(moved) = self.legs.get(i) {
             self.index.insert(moved.id, i);
         }
@@ -110,7 +112,7 @@ impl Worker {
         match cmd {
             Command::Add(leg) => {
                 self.index.insert(leg.id, self.legs.len());
-                self.legs.push(leg);
+                self.legs.push(*leg);
                 self.counters
                     .legs
                     .store(self.legs.len() as u64, Ordering::Relaxed);
@@ -249,7 +251,15 @@ impl Worker {
     pub fn tick(&mut self, slot: Instant) {
         let now = Instant::now();
         for leg in &mut self.legs {
-            receive(leg, &mut self.batch, self.epoch, now, &self.writer);
+            let rtcp_turn = self.tick.wrapping_add(leg.id) % RTCP_POLL_TICKS == 0;
+            receive(
+                leg,
+                &mut self.batch,
+                self.epoch,
+                now,
+                rtcp_turn,
+                &self.writer,
+            );
         }
         for leg in &mut self.legs {
             playout(leg, now, &self.writer);
@@ -262,7 +272,7 @@ impl Worker {
                     .mix
                     .iter()
                     .filter_map(|p| self.index.get(p))
-                    .map(|&j| &*self.legs[j]);
+                    .map(|&j| &self.legs[j]);
                 self.mix.gather(leg, peers);
             } else {
                 self.mix.pass_len = 0;

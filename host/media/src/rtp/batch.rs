@@ -63,6 +63,65 @@ impl RecvBatch {
     }
 }
 
+/// Datagrams queued for one socket and sent with as few system calls as
+/// the platform allows (`sendmmsg` on Linux). For a socket that sends many
+/// packets per tick, such as a load generator or a shared relay socket;
+/// a leg sends one packet per tick and uses `send_to` directly.
+pub struct SendBatch {
+    bufs: Box<[[u8; MTU]; BATCH]>,
+    lens: [usize; BATCH],
+    addrs: [Option<SocketAddr>; BATCH],
+    count: usize,
+}
+
+impl Default for SendBatch {
+    fn default() -> Self {
+        SendBatch {
+            bufs: Box::new([[0u8; MTU]; BATCH]),
+            lens: [0; BATCH],
+            addrs: [None; BATCH],
+            count: 0,
+        }
+    }
+}
+
+impl SendBatch {
+    /// Queues a datagram, flushing first when the batch is full.
+    pub fn push(&mut self, socket: &UdpSocket, data: &[u8], to: SocketAddr) {
+        if self.count == BATCH {
+            self.flush(socket);
+        }
+        let n = data.len().min(MTU);
+        self.bufs[self.count][..n].copy_from_slice(&data[..n]);
+        self.lens[self.count] = n;
+        self.addrs[self.count] = Some(to);
+        self.count += 1;
+    }
+
+    /// Sends what is queued; returns how many datagrams the kernel took.
+    pub fn flush(&mut self, socket: &UdpSocket) -> usize {
+        let count = std::mem::take(&mut self.count);
+        #[cfg(target_os = "linux")]
+        {
+            linux::sendmmsg(
+                socket,
+                &self.bufs,
+                &self.lens[..count],
+                &self.addrs[..count],
+            )
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            (0..count)
+                .filter(|&i| {
+                    self.addrs[i]
+                        .is_some_and(|a| socket.send_to(&self.bufs[i][..self.lens[i]], a).is_ok())
+                })
+                .count()
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod linux {
     use std::mem::{MaybeUninit, size_of, zeroed};
@@ -95,6 +154,75 @@ mod linux {
             }
             _ => None,
         }
+    }
+
+    fn from_addr(a: SocketAddr, s: &mut libc::sockaddr_storage) -> libc::socklen_t {
+        match a {
+            SocketAddr::V4(v4) => {
+                // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
+                let sin: &mut libc::sockaddr_in =
+                    unsafe { &mut *(s as *mut _ as *mut libc::sockaddr_in) };
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_port = v4.port().to_be();
+                sin.sin_addr.s_addr = u32::from(*v4.ip()).to_be();
+                size_of::<libc::sockaddr_in>() as libc::socklen_t
+            }
+            SocketAddr::V6(v6) => {
+                // SAFETY: as above, for sockaddr_in6.
+                let sin6: &mut libc::sockaddr_in6 =
+                    unsafe { &mut *(s as *mut _ as *mut libc::sockaddr_in6) };
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = v6.port().to_be();
+                sin6.sin6_addr.s6_addr = v6.ip().octets();
+                sin6.sin6_flowinfo = v6.flowinfo();
+                sin6.sin6_scope_id = v6.scope_id();
+                size_of::<libc::sockaddr_in6>() as libc::socklen_t
+            }
+        }
+    }
+
+    pub(super) fn sendmmsg(
+        socket: &UdpSocket,
+        bufs: &[[u8; MTU]; BATCH],
+        lens: &[usize],
+        addrs: &[Option<SocketAddr>],
+    ) -> usize {
+        // SAFETY: all-zero is a valid value for these plain C structs.
+        let mut storage: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
+        let mut iov: [MaybeUninit<libc::iovec>; BATCH] = [MaybeUninit::uninit(); BATCH];
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        let mut n = 0;
+        for i in 0..lens.len().min(BATCH) {
+            let Some(to) = addrs[i] else { continue };
+            iov[n].write(libc::iovec {
+                iov_base: bufs[i].as_ptr() as *mut libc::c_void,
+                iov_len: lens[i],
+            });
+            msgs[n].msg_hdr.msg_iov = iov[n].as_mut_ptr();
+            msgs[n].msg_hdr.msg_iovlen = 1;
+            msgs[n].msg_hdr.msg_namelen = from_addr(to, &mut storage[n]);
+            msgs[n].msg_hdr.msg_name = (&mut storage[n] as *mut libc::sockaddr_storage).cast();
+            n += 1;
+        }
+        let mut done = 0;
+        while done < n {
+            // SAFETY: msgs[done..n] are initialised and their buffers live
+            // for the call; sendmmsg only reads them.
+            let r = unsafe {
+                libc::sendmmsg(
+                    socket.as_raw_fd(),
+                    msgs[done..].as_mut_ptr(),
+                    (n - done) as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if r <= 0 {
+                break;
+            }
+            done += r as usize;
+        }
+        done
     }
 
     pub(super) fn recvmmsg(
@@ -163,5 +291,28 @@ mod tests {
         assert_eq!(d, &[3u8; 10]);
         assert_eq!(from, tx.local_addr().unwrap());
         assert!(batch.get(5).is_none());
+
+        // And back with sendmmsg, to two destinations.
+        let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+        other.set_nonblocking(true).unwrap();
+        tx.set_nonblocking(true).unwrap();
+        let mut out = SendBatch::default();
+        for i in 0..20u8 {
+            let to = if i % 2 == 0 {
+                tx.local_addr()
+            } else {
+                other.local_addr()
+            };
+            out.push(&rx, &[i; 3], to.unwrap());
+        }
+        assert_eq!(out.flush(&rx), 4, "16 went out when the batch filled");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(batch.recv(&tx), 10);
+        assert_eq!(batch.get(9).unwrap().0, &[18u8; 3]);
+        assert_eq!(batch.recv(&other), 10);
+        assert_eq!(
+            batch.get(0).unwrap(),
+            (&[1u8; 3][..], rx.local_addr().unwrap())
+        );
     }
 }
