@@ -114,21 +114,31 @@ fn on_datagram(
     }
 }
 
+/// Microseconds since the Unix epoch at `now`, from the worker's epoch
+/// (pinned to the wall clock once, so no clock read per packet).
+fn wall_us(epoch: (Instant, u64), now: Instant) -> u64 {
+    epoch.1 + now.saturating_duration_since(epoch.0).as_micros() as u64
+}
+
 /// Drains a leg's RTP socket, and its RTCP socket when `rtcp_too` (RTCP
 /// comes every few seconds: polling it every tick would double the system
 /// calls of an idle leg).
 pub fn receive(
     leg: &mut Leg,
     batch: &mut RecvBatch,
-    epoch: Instant,
+    epoch: (Instant, u64),
     now: Instant,
     rtcp_too: bool,
     writer: &mpsc::Sender<WriteJob>,
 ) {
-    let arrival_us = now.saturating_duration_since(epoch).as_micros() as u64;
+    // Arrival times on the wall clock: the kernel's stamp when there is
+    // one (exact even when the worker reads the packet a few ticks later),
+    // else the time of this read.
+    let read_us = wall_us(epoch, now);
     loop {
         let n = batch.recv(&leg.rtp);
         for i in 0..n {
+            let arrival_us = batch.arrival_ns(i).map(|ns| ns / 1000).unwrap_or(read_us);
             if let Some((data, from)) = batch.get(i) {
                 on_datagram(leg, data, from, arrival_us, now, writer);
             }

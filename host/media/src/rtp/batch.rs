@@ -15,6 +15,10 @@ pub struct RecvBatch {
     bufs: Box<[[u8; MTU]; BATCH]>,
     lens: [usize; BATCH],
     addrs: [Option<SocketAddr>; BATCH],
+    /// Kernel receive time (ns since the Unix epoch) when the socket has
+    /// [`enable_timestamps`] on: exact arrival times for jitter statistics
+    /// however late the worker reads the packet.
+    stamps: [Option<u64>; BATCH],
     count: usize,
 }
 
@@ -24,9 +28,32 @@ impl Default for RecvBatch {
             bufs: Box::new([[0u8; MTU]; BATCH]),
             lens: [0; BATCH],
             addrs: [None; BATCH],
+            stamps: [None; BATCH],
             count: 0,
         }
     }
+}
+
+/// Asks the kernel to stamp each datagram with its arrival time (Linux
+/// `SO_TIMESTAMPNS`); a no-op elsewhere.
+pub fn enable_timestamps(socket: &UdpSocket) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let on: libc::c_int = 1;
+        // SAFETY: a valid socket and an int option value.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPNS,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = socket;
 }
 
 impl RecvBatch {
@@ -36,7 +63,13 @@ impl RecvBatch {
         self.count = 0;
         #[cfg(target_os = "linux")]
         {
-            self.count = linux::recvmmsg(socket, &mut self.bufs, &mut self.lens, &mut self.addrs);
+            self.count = linux::recvmmsg(
+                socket,
+                &mut self.bufs,
+                &mut self.lens,
+                &mut self.addrs,
+                &mut self.stamps,
+            );
         }
         #[cfg(not(target_os = "linux"))]
         {
@@ -60,6 +93,15 @@ impl RecvBatch {
             return None;
         }
         Some((&self.bufs[i][..self.lens[i]], self.addrs[i]?))
+    }
+
+    /// Kernel arrival time of datagram `i` in ns since the Unix epoch, when stamped.
+    pub fn arrival_ns(&self, i: usize) -> Option<u64> {
+        if i >= self.count {
+            None
+        } else {
+            self.stamps[i]
+        }
     }
 }
 
@@ -230,7 +272,11 @@ mod linux {
         bufs: &mut [[u8; MTU]; BATCH],
         lens: &mut [usize; BATCH],
         addrs: &mut [Option<SocketAddr>; BATCH],
+        stamps: &mut [Option<u64>; BATCH],
     ) -> usize {
+        // Room for one SCM_TIMESTAMPNS control message per datagram.
+        const CMSG_LEN: usize = 64;
+        let mut control = [[0u64; CMSG_LEN / 8]; BATCH];
         // The headers live on the stack: recvmmsg only borrows them for
         // the call, so nothing is allocated per read.
         // SAFETY: all-zero is a valid value for these plain C structs.
@@ -247,6 +293,8 @@ mod linux {
             msgs[i].msg_hdr.msg_iovlen = 1;
             msgs[i].msg_hdr.msg_name = (&mut storage[i] as *mut libc::sockaddr_storage).cast();
             msgs[i].msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            msgs[i].msg_hdr.msg_control = control[i].as_mut_ptr().cast();
+            msgs[i].msg_hdr.msg_controllen = CMSG_LEN as _;
         }
         // SAFETY: msgs points to BATCH initialised headers whose buffers
         // outlive the call; MSG_DONTWAIT makes it non-blocking.
@@ -266,6 +314,23 @@ mod linux {
         for i in 0..n {
             lens[i] = msgs[i].msg_len as usize;
             addrs[i] = to_addr(&storage[i]);
+            stamps[i] = None;
+            let hdr = &msgs[i].msg_hdr;
+            // SAFETY: the kernel filled msg_control/msg_controllen; the
+            // CMSG macros walk it within those bounds.
+            unsafe {
+                let mut c = libc::CMSG_FIRSTHDR(hdr);
+                while !c.is_null() {
+                    if (*c).cmsg_level == libc::SOL_SOCKET
+                        && (*c).cmsg_type == libc::SCM_TIMESTAMPNS
+                    {
+                        let ts =
+                            std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timespec);
+                        stamps[i] = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+                    }
+                    c = libc::CMSG_NXTHDR(hdr, c);
+                }
+            }
         }
         n
     }
@@ -279,6 +344,7 @@ mod tests {
     fn drains_several_datagrams_with_their_sources() {
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         rx.set_nonblocking(true).unwrap();
+        enable_timestamps(&rx);
         let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
         let mut batch = RecvBatch::default();
         assert_eq!(batch.recv(&rx), 0);
@@ -291,6 +357,17 @@ mod tests {
         assert_eq!(d, &[3u8; 10]);
         assert_eq!(from, tx.local_addr().unwrap());
         assert!(batch.get(5).is_none());
+        if cfg!(target_os = "linux") {
+            let now_ns = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64;
+            let stamp = batch.arrival_ns(3).expect("kernel timestamp");
+            assert!(
+                stamp <= now_ns && now_ns - stamp < 5_000_000_000,
+                "{stamp} vs {now_ns}"
+            );
+        }
 
         // And back with sendmmsg, to two destinations.
         let other = UdpSocket::bind("127.0.0.1:0").unwrap();

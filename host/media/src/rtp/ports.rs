@@ -55,6 +55,7 @@ impl PortAllocator {
                 continue;
             };
             rtp.set_nonblocking(true)?;
+            super::batch::enable_timestamps(&rtp);
             rtcp.set_nonblocking(true)?;
             return Ok((rtp, rtcp));
         }
