@@ -116,6 +116,9 @@ fn start_caller(sock: UdpSocket, legs: Vec<SocketAddr>) -> Caller {
     let thread = std::thread::Builder::new()
         .name("load-caller".into())
         .spawn(move || {
+            // The load generator stands for thousands of phones: it must not
+            // be starved either, or the legs would see losses that are not theirs.
+            pbx_media::engine::priority::raise_current_thread();
             sock.set_nonblocking(true).unwrap();
             let mut rx = RecvBatch::default();
             let mut tx = SendBatch::default();

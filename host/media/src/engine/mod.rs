@@ -10,6 +10,7 @@ pub mod events;
 mod jitter;
 mod leg;
 mod output;
+pub mod priority;
 mod receive;
 mod recorder;
 mod worker;
@@ -66,6 +67,8 @@ pub struct EngineConfig {
     pub inband_dtmf: InbandDtmf,
     /// Report [`LegEvent::RtpTimeout`] after this long without RTP.
     pub rtp_timeout: Duration,
+    /// Run workers with real-time priority when allowed (see [`priority`]).
+    pub realtime: bool,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +83,7 @@ impl Default for EngineConfig {
             telephone_event: true,
             inband_dtmf: InbandDtmf::Auto,
             rtp_timeout: Duration::from_secs(30),
+            realtime: true,
         }
     }
 }
@@ -169,6 +173,7 @@ impl MediaEngine {
         let settings = worker::Settings {
             inband: config.inband_dtmf,
             rtp_timeout: config.rtp_timeout,
+            realtime: config.realtime,
         };
         let mut workers = Vec::with_capacity(config.workers);
         for n in 0..config.workers {

@@ -1,8 +1,13 @@
 //! A media worker: one OS thread owning many legs, woken by the engine's
-//! shared 20 ms clock. Each tick it applies commands, drains every leg's
-//! sockets, plays out one frame per leg, sends one packet per leg and does
-//! the slow chores (RTCP, timeouts) for a rotating slice of legs. No task
-//! or timer per stream, no allocation per packet.
+//! shared clock. Legs are spread over [`PHASES`] phases of the 20 ms cycle
+//! (by id), and the worker wakes once per phase: it applies commands,
+//! drains the sockets of that phase's legs, plays out one frame per leg,
+//! sends one packet per leg and does the slow chores (RTCP, timeouts) for a
+//! rotating slice of them. Each leg still sends exactly every 20 ms, but a
+//! tick handles a tenth of the legs, so the last packet of a tick leaves
+//! soon after its slot, and the network sees a smooth packet rate instead
+//! of a burst every 20 ms. No task or timer per stream, no allocation per
+//! packet.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,8 +24,10 @@ use super::recorder::{Recorder, WriteJob};
 use crate::rtp::batch::{MTU, RecvBatch};
 use crate::rtp::rtcp;
 
-/// The tick.
+/// The packet interval of every leg.
 pub const TICK: Duration = Duration::from_millis(20);
+/// Phases of the 20 ms cycle; the worker wakes every `TICK / PHASES`.
+pub const PHASES: usize = 10;
 /// A packet sent later than this after its slot counts as late.
 pub const LATE: Duration = Duration::from_millis(5);
 /// Ticks between RTCP reports of a leg (5 s).
@@ -55,12 +62,16 @@ pub struct Settings {
     pub inband: InbandDtmf,
     /// RTP inactivity timeout.
     pub rtp_timeout: Duration,
+    /// Ask for real-time scheduling.
+    pub realtime: bool,
 }
 
 /// The worker's state.
 pub struct Worker {
-    legs: Vec<Leg>,
-    index: HashMap<LegId, usize>,
+    /// Legs by phase (`id % PHASES`).
+    legs: Vec<Vec<Leg>>,
+    /// Where each leg is: phase and position.
+    index: HashMap<LegId, (usize, usize)>,
     batch: RecvBatch,
     buf: Box<[u8; MTU]>,
     mix: Box<MixInput>,
@@ -83,7 +94,7 @@ impl Worker {
         counters: Arc<Counters>,
     ) -> Self {
         Worker {
-            legs: Vec::new(),
+            legs: (0..PHASES).map(|_| Vec::new()).collect(),
             index: HashMap::new(),
             batch: RecvBatch::default(),
             buf: Box::new([0; MTU]),
@@ -103,19 +114,21 @@ impl Worker {
     }
 
     fn leg(&mut self, id: LegId) -> Option<&mut Leg> {
-        let i = *self.index.get(&id)?;
-        Some(&mut self.legs[i])
+        let (p, i) = *self.index.get(&id)?;
+        Some(&mut self.legs[p][i])
+    }
+
+    fn count(&self) -> u64 {
+        self.legs.iter().map(|b| b.len() as u64).sum()
     }
 
     fn remove(&mut self, id: LegId) -> Option<Box<Leg>> {
-        let i = self.index.remove(&id)?;
-        let leg = Box::new(self.legs.swap_remove(i));
-        if let Some(moved) = self.legs.get(i) {
-            self.index.insert(moved.id, i);
+        let (p, i) = self.index.remove(&id)?;
+        let leg = Box::new(self.legs[p].swap_remove(i));
+        if let Some(moved) = self.legs[p].get(i) {
+            self.index.insert(moved.id, (p, i));
         }
-        self.counters
-            .legs
-            .store(self.legs.len() as u64, Ordering::Relaxed);
+        self.counters.legs.store(self.count(), Ordering::Relaxed);
         Some(leg)
     }
 
@@ -123,11 +136,10 @@ impl Worker {
         let now = Instant::now();
         match cmd {
             Command::Add(leg) => {
-                self.index.insert(leg.id, self.legs.len());
-                self.legs.push(*leg);
-                self.counters
-                    .legs
-                    .store(self.legs.len() as u64, Ordering::Relaxed);
+                let p = (leg.id % PHASES as u64) as usize;
+                self.index.insert(leg.id, (p, self.legs[p].len()));
+                self.legs[p].push(*leg);
+                self.counters.legs.store(self.count(), Ordering::Relaxed);
             }
             Command::Remove(id, reply) => {
                 let _ = reply.send(self.remove(id));
@@ -140,7 +152,7 @@ impl Worker {
                     }
                     leg.stats()
                 });
-                for other in &mut self.legs {
+                for other in self.legs.iter_mut().flatten() {
                     other.mix.retain(|m| *m != id);
                 }
                 let _ = reply.send(stats);
@@ -259,39 +271,40 @@ impl Worker {
         }
     }
 
-    /// One tick, for the slot starting at `slot`.
-    pub fn tick(&mut self, slot: Instant) {
+    /// One tick: the legs of `phase`, whose slot starts at `slot`.
+    pub fn tick(&mut self, phase: usize, slot: Instant) {
         let now = Instant::now();
         let epoch = (self.epoch, self.epoch_wall_us);
-        for leg in &mut self.legs {
-            let phase = self.tick.wrapping_add(leg.id);
+        let cycle = self.tick;
+        for leg in &mut self.legs[phase] {
+            let turn = cycle.wrapping_add(leg.id / PHASES as u64);
             // A leg whose audio is not decoded only needs its packets for
             // DTMF events, statistics and latching: reading it every third
-            // tick drains three packets per system call (+40 ms on a digit).
-            if leg.inbound.is_none() && phase % RTP_POLL_TICKS != 0 {
+            // cycle drains three packets per system call (+40 ms on a digit).
+            if leg.inbound.is_none() && turn % RTP_POLL_TICKS != 0 {
                 continue;
             }
-            let rtcp_turn = phase % RTCP_POLL_TICKS == 0;
+            let rtcp_turn = turn % RTCP_POLL_TICKS == 0;
             receive(leg, &mut self.batch, epoch, now, rtcp_turn, &self.writer);
         }
-        for leg in &mut self.legs {
+        for leg in &mut self.legs[phase] {
             playout(leg, now, &self.writer);
         }
         let (mut sent, mut late, mut worst) = (0u64, 0u64, 0u64);
-        for i in 0..self.legs.len() {
-            if !self.legs[i].mix.is_empty() {
-                let leg = &self.legs[i];
+        for i in 0..self.legs[phase].len() {
+            if !self.legs[phase][i].mix.is_empty() {
+                let leg = &self.legs[phase][i];
                 let peers = leg
                     .mix
                     .iter()
                     .filter_map(|p| self.index.get(p))
-                    .map(|&j| &self.legs[j]);
+                    .map(|&(q, j)| &self.legs[q][j]);
                 self.mix.gather(leg, peers);
             } else {
                 self.mix.pass_len = 0;
                 self.mix.pcm_len = 0;
             }
-            let leg = &mut self.legs[i];
+            let leg = &mut self.legs[phase][i];
             if produce(leg, &self.mix, &mut self.buf[..]) {
                 sent += 1;
                 let lateness = Instant::now().saturating_duration_since(slot);
@@ -301,9 +314,9 @@ impl Worker {
                     late += 1;
                 }
             }
-            self.record(i);
+            self.record(phase, i);
         }
-        self.chores(now);
+        self.chores(phase, now);
         let c = &self.counters;
         c.ticks.fetch_add(1, Ordering::Relaxed);
         c.packets.fetch_add(sent, Ordering::Relaxed);
@@ -311,8 +324,8 @@ impl Worker {
         c.max_late_us.fetch_max(worst, Ordering::Relaxed);
     }
 
-    fn record(&mut self, i: usize) {
-        let leg = &mut self.legs[i];
+    fn record(&mut self, phase: usize, i: usize) {
+        let leg = &mut self.legs[phase][i];
         let Some(rec) = &mut leg.recorder else { return };
         let inbound: &[i16] = match &leg.inbound {
             Some(inb) => &inb.pcm[..inb.pcm_len],
@@ -327,12 +340,12 @@ impl Worker {
     }
 
     /// RTCP reports, statistics events and RTP timeouts, for the legs
-    /// whose turn it is (spread over ticks to keep every tick equally short).
-    fn chores(&mut self, now: Instant) {
+    /// whose turn it is (spread over cycles to keep every tick equally short).
+    fn chores(&mut self, phase: usize, now: Instant) {
         let timeout = self.settings.rtp_timeout;
-        for leg in &mut self.legs {
-            let phase = self.tick.wrapping_add(leg.id);
-            if phase % RTCP_TICKS == 0 {
+        for leg in &mut self.legs[phase] {
+            let turn = self.tick.wrapping_add(leg.id / PHASES as u64);
+            if turn % RTCP_TICKS == 0 {
                 if let Some(to) = leg.remote_rtcp {
                     let remote_ssrc = leg.latched.map(|(_, s)| s);
                     let n = rtcp::write_report(
@@ -347,7 +360,7 @@ impl Worker {
                 }
                 let _ = leg.events.send(LegEvent::Stats(leg.stats()));
             }
-            if phase % TIMEOUT_TICKS == 0
+            if turn % TIMEOUT_TICKS == 0
                 && !leg.timeout_reported
                 && leg
                     .neg
@@ -359,26 +372,28 @@ impl Worker {
                 let _ = leg.events.send(LegEvent::RtpTimeout);
             }
         }
-        self.tick += 1;
     }
 
     /// Runs until the command channel closes.
     pub fn run(mut self, commands: mpsc::Receiver<Command>) {
-        let mut slot_no: u64 = (Instant::now()
-            .saturating_duration_since(self.epoch)
-            .as_micros()
-            / TICK.as_micros()) as u64
-            + 1;
+        if self.settings.realtime {
+            let got = super::priority::raise_current_thread();
+            tracing::info!("media worker scheduling: {got}");
+        }
+        let step = TICK / PHASES as u32;
+        let epoch = self.epoch;
+        let steps_since_epoch =
+            |t: Instant| (t.saturating_duration_since(epoch).as_micros() / step.as_micros()) as u64;
+        let mut slot_no = steps_since_epoch(Instant::now()) + 1;
         loop {
-            let slot = self.epoch + TICK * slot_no as u32;
+            let slot = self.epoch + step * slot_no as u32;
             let now = Instant::now();
             if slot > now {
                 std::thread::sleep(slot - now);
             } else if now - slot > TICK * 10 {
                 // Far behind (the machine stalled us): skip the lost slots
                 // rather than burst them out.
-                slot_no = (now.saturating_duration_since(self.epoch).as_micros() / TICK.as_micros())
-                    as u64;
+                slot_no = steps_since_epoch(now) / PHASES as u64 * PHASES as u64;
                 continue;
             }
             loop {
@@ -386,7 +401,7 @@ impl Worker {
                     Ok(cmd) => self.command(cmd),
                     Err(mpsc::TryRecvError::Empty) => break,
                     Err(mpsc::TryRecvError::Disconnected) => {
-                        for mut leg in std::mem::take(&mut self.legs) {
+                        for mut leg in std::mem::take(&mut self.legs).into_iter().flatten() {
                             if let Some(r) = leg.recorder.take() {
                                 r.finish(RecordStop::LegClosed, &self.writer, leg.events.clone());
                             }
@@ -395,7 +410,9 @@ impl Worker {
                     }
                 }
             }
-            self.tick(slot);
+            let phase = (slot_no % PHASES as u64) as usize;
+            self.tick = slot_no / PHASES as u64;
+            self.tick(phase, slot);
             slot_no += 1;
         }
     }
