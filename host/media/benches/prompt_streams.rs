@@ -207,6 +207,7 @@ fn run(n: usize, workers: usize, seconds: u64, inband: bool, prompt: &Arc<Prompt
     }
     let caller = start_caller(sock, addrs);
     std::thread::sleep(Duration::from_secs(2)); // warm-up
+    engine.reset_worker_peaks();
     let (w0, c0, p0, r0) = (
         sum(&engine.worker_stats()),
         thread_cpu("media-worker"),

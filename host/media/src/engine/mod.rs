@@ -492,6 +492,13 @@ impl MediaEngine {
             .ok_or(MediaError::UnknownLeg(leg))
     }
 
+    /// Clears the workers' worst-lateness figures (to measure a window).
+    pub fn reset_worker_peaks(&self) {
+        for w in &self.inner.workers {
+            w.counters.max_late_us.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Counters of every worker.
     pub fn worker_stats(&self) -> Vec<WorkerStats> {
         self.inner
