@@ -2,6 +2,7 @@
 //! decoder state behind one allocation-free interface.
 
 pub mod g711;
+pub mod opus;
 
 use crate::error::{MediaError, Result};
 
@@ -19,17 +20,36 @@ pub enum Codec {
     Pcmu,
     /// G.711 A-law, static payload type 8.
     Pcma,
+    /// Opus (libopus), dynamic payload type, RTP clock 48 kHz.
+    Opus,
 }
 
 impl Codec {
     /// The codecs the engine serves, in its default order of preference.
-    pub const ALL: [Codec; 2] = [Codec::Pcmu, Codec::Pcma];
+    pub const ALL: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
 
     /// The encoding name used in `a=rtpmap`.
     pub fn encoding_name(self) -> &'static str {
         match self {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
+            Codec::Opus => "opus",
+        }
+    }
+
+    /// Channels written in `a=rtpmap` (RFC 7587 always states 2 for Opus).
+    pub fn rtpmap_channels(self) -> Option<u8> {
+        match self {
+            Codec::Opus => Some(2),
+            _ => None,
+        }
+    }
+
+    /// `a=fmtp` parameters offered with the codec.
+    pub fn fmtp(self) -> Option<&'static str> {
+        match self {
+            Codec::Opus => Some("minptime=20;useinbandfec=1"),
+            _ => None,
         }
     }
 
@@ -38,17 +58,24 @@ impl Codec {
         match self {
             Codec::Pcmu => Some(0),
             Codec::Pcma => Some(8),
+            Codec::Opus => None,
         }
     }
 
     /// The RTP clock rate (what `a=rtpmap` states).
     pub fn clock_rate(self) -> u32 {
-        8000
+        match self {
+            Codec::Opus => 48000,
+            _ => 8000,
+        }
     }
 
     /// The rate of the PCM audio this codec encodes and decodes.
     pub fn pcm_rate(self) -> u32 {
-        8000
+        match self {
+            Codec::Opus => opus::PCM_RATE,
+            _ => 8000,
+        }
     }
 
     /// PCM samples in a 20 ms frame.
@@ -81,7 +108,9 @@ impl Codec {
             .into_iter()
             .find(|c| c.encoding_name().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
-                MediaError::Config(format!("unknown codec {name:?}; use one of PCMU, PCMA"))
+                MediaError::Config(format!(
+                    "unknown codec {name:?}; use one of PCMU, PCMA, opus"
+                ))
             })
     }
 
@@ -90,6 +119,7 @@ impl Codec {
         Ok(match self {
             Codec::Pcmu => Encoder::Pcmu,
             Codec::Pcma => Encoder::Pcma,
+            Codec::Opus => Encoder::Opus(opus::encoder()?),
         })
     }
 
@@ -98,6 +128,7 @@ impl Codec {
         Ok(match self {
             Codec::Pcmu => Decoder::Pcmu,
             Codec::Pcma => Decoder::Pcma,
+            Codec::Opus => Decoder::Opus(opus::decoder()?),
         })
     }
 }
@@ -110,6 +141,8 @@ pub enum Encoder {
     Pcmu,
     /// G.711 A-law (stateless).
     Pcma,
+    /// Opus (libopus state).
+    Opus(::opus::Encoder),
 }
 
 impl Encoder {
@@ -119,6 +152,7 @@ impl Encoder {
         match self {
             Encoder::Pcmu => g711::encode_ulaw(pcm, out),
             Encoder::Pcma => g711::encode_alaw(pcm, out),
+            Encoder::Opus(e) => opus::encode(e, pcm, out),
         }
     }
 }
@@ -130,6 +164,8 @@ pub enum Decoder {
     Pcmu,
     /// G.711 A-law (stateless).
     Pcma,
+    /// Opus (libopus state).
+    Opus(::opus::Decoder),
 }
 
 impl Decoder {
@@ -139,6 +175,7 @@ impl Decoder {
         match self {
             Decoder::Pcmu => g711::decode_ulaw(payload, out),
             Decoder::Pcma => g711::decode_alaw(payload, out),
+            Decoder::Opus(d) => opus::decode(d, payload, out),
         }
     }
 }

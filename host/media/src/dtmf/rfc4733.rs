@@ -106,10 +106,12 @@ pub struct EventSender {
 }
 
 impl EventSender {
-    /// Queues a digit of `duration_ms` (clamped to 40-1000 ms).
-    pub fn push(&mut self, digit: Digit, duration_ms: u32) {
+    /// Queues a digit of `duration_ms` (clamped to 40-1000 ms) for a stream
+    /// whose RTP clock is `clock_rate` Hz.
+    pub fn push(&mut self, digit: Digit, duration_ms: u32, clock_rate: u32) {
         let ms = duration_ms.clamp(40, 1000);
-        self.queue.push_back((digit, (ms * 8) as u16));
+        let units = (ms as u64 * clock_rate as u64 / 1000).min(u16::MAX as u64);
+        self.queue.push_back((digit, units as u16));
     }
 
     /// Whether an event is being sent (audio must pause meanwhile).
@@ -168,8 +170,8 @@ mod tests {
     #[test]
     fn sender_follows_the_rfc_and_receiver_reports_once() {
         let mut tx = EventSender::default();
-        tx.push(Digit::from_char('7').unwrap(), 100);
-        tx.push(Digit::from_char('#').unwrap(), 60);
+        tx.push(Digit::from_char('7').unwrap(), 100, 8000);
+        tx.push(Digit::from_char('#').unwrap(), 60, 8000);
         let mut rx = EventReceiver::default();
         let mut got = Vec::new();
         let mut packets = Vec::new();

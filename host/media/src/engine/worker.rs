@@ -256,7 +256,8 @@ impl Worker {
             }
             Command::SendDtmf(id, digit, ms) => {
                 if let Some(leg) = self.leg(id) {
-                    leg.dtmf_tx.push(digit, ms);
+                    let clock = leg.codec().map(|c| c.clock_rate()).unwrap_or(8000);
+                    leg.dtmf_tx.push(digit, ms, clock);
                 }
             }
             Command::InjectDtmf(id, digit, source) => {

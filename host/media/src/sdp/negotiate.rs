@@ -59,7 +59,12 @@ fn origin(local: &LocalMedia) -> Origin {
     }
 }
 
-fn audio_section(local: &LocalMedia, codecs: &[(Codec, u8)], te: Option<u8>) -> MediaDescription {
+/// `te` is the telephone-event payload type and its clock rate.
+fn audio_section(
+    local: &LocalMedia,
+    codecs: &[(Codec, u8)],
+    te: Option<(u8, u32)>,
+) -> MediaDescription {
     let mut formats: Vec<String> = codecs.iter().map(|(_, pt)| pt.to_string()).collect();
     let mut rtpmaps: Vec<RtpMap> = codecs
         .iter()
@@ -67,16 +72,19 @@ fn audio_section(local: &LocalMedia, codecs: &[(Codec, u8)], te: Option<u8>) -> 
             payload_type: *pt,
             encoding: c.encoding_name().into(),
             clock_rate: c.clock_rate(),
-            channels: None,
+            channels: c.rtpmap_channels(),
         })
         .collect();
-    let mut fmtps = Vec::new();
-    if let Some(pt) = te {
+    let mut fmtps: Vec<(u8, String)> = codecs
+        .iter()
+        .filter_map(|(c, pt)| c.fmtp().map(|f| (*pt, f.to_string())))
+        .collect();
+    if let Some((pt, rate)) = te {
         formats.push(pt.to_string());
         rtpmaps.push(RtpMap {
             payload_type: pt,
             encoding: "telephone-event".into(),
-            clock_rate: 8000,
+            clock_rate: rate,
             channels: None,
         });
         fmtps.push((pt, "0-16".to_string()));
@@ -109,13 +117,29 @@ pub fn build_offer(local: &LocalMedia) -> SessionDescription {
             (*c, pt)
         })
         .collect();
-    let te = local.telephone_event.then_some(OFFERED_TELEPHONE_EVENT_PT);
+    // telephone-event at 8 kHz, and at 48 kHz too when Opus is offered
+    // (RFC 4733 events use the clock of the audio they accompany).
+    let te = local
+        .telephone_event
+        .then_some((OFFERED_TELEPHONE_EVENT_PT, 8000));
+    let mut media = audio_section(local, &codecs, te);
+    if local.telephone_event && local.codecs.contains(&Codec::Opus) {
+        let pt = OFFERED_TELEPHONE_EVENT_PT + 1;
+        media.formats.push(pt.to_string());
+        media.rtpmaps.push(RtpMap {
+            payload_type: pt,
+            encoding: "telephone-event".into(),
+            clock_rate: 48000,
+            channels: None,
+        });
+        media.fmtps.push((pt, "0-16".to_string()));
+    }
     SessionDescription {
         origin: origin(local),
         session_name: "-".into(),
         connection: Some(local.address),
         direction: None,
-        media: vec![audio_section(local, &codecs, te)],
+        media: vec![media],
     }
 }
 
@@ -127,10 +151,11 @@ fn codec_of(m: &MediaDescription, pt: u8) -> Option<Codec> {
     }
 }
 
-fn telephone_event_of(m: &MediaDescription) -> Option<u8> {
+/// The telephone-event payload type at the codec's clock rate.
+fn telephone_event_of(m: &MediaDescription, codec: Codec) -> Option<u8> {
     m.payload_types().find(|pt| {
         m.rtpmap(*pt).is_some_and(|r| {
-            r.encoding.eq_ignore_ascii_case("telephone-event") && r.clock_rate == 8000
+            r.encoding.eq_ignore_ascii_case("telephone-event") && r.clock_rate == codec.clock_rate()
         })
     })
 }
@@ -210,7 +235,7 @@ pub fn answer_offer(
         )));
     };
     let te = if local.telephone_event {
-        telephone_event_of(m)
+        telephone_event_of(m, codec)
     } else {
         None
     };
@@ -242,7 +267,11 @@ pub fn answer_offer(
             rtcp_port: None,
         })
         .collect();
-    media[idx] = audio_section(&local_answer, &[(codec, pt)], te);
+    media[idx] = audio_section(
+        &local_answer,
+        &[(codec, pt)],
+        te.map(|pt| (pt, codec.clock_rate())),
+    );
     let answer = SessionDescription {
         origin: origin(local),
         session_name: "-".into(),
@@ -287,7 +316,7 @@ pub fn accept_answer(local: &LocalMedia, answer: &SessionDescription) -> Result<
             ))
         })?;
     let te = if local.telephone_event {
-        telephone_event_of(m)
+        telephone_event_of(m, codec)
     } else {
         None
     };
