@@ -282,10 +282,10 @@ impl Worker {
             // A leg whose audio is not decoded only needs its packets for
             // DTMF events, statistics and latching: reading it every third
             // cycle drains three packets per system call (+40 ms on a digit).
-            if leg.inbound.is_none() && turn % RTP_POLL_TICKS != 0 {
+            if leg.inbound.is_none() && !turn.is_multiple_of(RTP_POLL_TICKS) {
                 continue;
             }
-            let rtcp_turn = turn % RTCP_POLL_TICKS == 0;
+            let rtcp_turn = turn.is_multiple_of(RTCP_POLL_TICKS);
             receive(leg, &mut self.batch, epoch, now, rtcp_turn, &self.writer);
         }
         for leg in &mut self.legs[phase] {
@@ -346,7 +346,7 @@ impl Worker {
         let timeout = self.settings.rtp_timeout;
         for leg in &mut self.legs[phase] {
             let turn = self.tick.wrapping_add(leg.id / PHASES as u64);
-            if turn % RTCP_TICKS == 0 {
+            if turn.is_multiple_of(RTCP_TICKS) {
                 if let Some(to) = leg.remote_rtcp {
                     let remote_ssrc = leg.latched.map(|(_, s)| s);
                     let n = rtcp::write_report(
@@ -361,7 +361,7 @@ impl Worker {
                 }
                 let _ = leg.events.send(LegEvent::Stats(leg.stats()));
             }
-            if turn % TIMEOUT_TICKS == 0
+            if turn.is_multiple_of(TIMEOUT_TICKS)
                 && !leg.timeout_reported
                 && leg
                     .neg
