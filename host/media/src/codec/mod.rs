@@ -2,6 +2,7 @@
 //! decoder state behind one allocation-free interface.
 
 pub mod g711;
+pub mod g722;
 pub mod opus;
 
 use crate::error::{MediaError, Result};
@@ -20,19 +21,22 @@ pub enum Codec {
     Pcmu,
     /// G.711 A-law, static payload type 8.
     Pcma,
+    /// G.722, static payload type 9, 16 kHz audio on an 8 kHz RTP clock.
+    G722,
     /// Opus (libopus), dynamic payload type, RTP clock 48 kHz.
     Opus,
 }
 
 impl Codec {
     /// The codecs the engine serves, in its default order of preference.
-    pub const ALL: [Codec; 3] = [Codec::Pcmu, Codec::Pcma, Codec::Opus];
+    pub const ALL: [Codec; 4] = [Codec::Pcmu, Codec::Pcma, Codec::G722, Codec::Opus];
 
     /// The encoding name used in `a=rtpmap`.
     pub fn encoding_name(self) -> &'static str {
         match self {
             Codec::Pcmu => "PCMU",
             Codec::Pcma => "PCMA",
+            Codec::G722 => "G722",
             Codec::Opus => "opus",
         }
     }
@@ -58,6 +62,7 @@ impl Codec {
         match self {
             Codec::Pcmu => Some(0),
             Codec::Pcma => Some(8),
+            Codec::G722 => Some(9),
             Codec::Opus => None,
         }
     }
@@ -74,6 +79,7 @@ impl Codec {
     pub fn pcm_rate(self) -> u32 {
         match self {
             Codec::Opus => opus::PCM_RATE,
+            Codec::G722 => 16000,
             _ => 8000,
         }
     }
@@ -109,7 +115,7 @@ impl Codec {
             .find(|c| c.encoding_name().eq_ignore_ascii_case(name))
             .ok_or_else(|| {
                 MediaError::Config(format!(
-                    "unknown codec {name:?}; use one of PCMU, PCMA, opus"
+                    "unknown codec {name:?}; use one of PCMU, PCMA, G722, opus"
                 ))
             })
     }
@@ -119,6 +125,7 @@ impl Codec {
         Ok(match self {
             Codec::Pcmu => Encoder::Pcmu,
             Codec::Pcma => Encoder::Pcma,
+            Codec::G722 => Encoder::G722(Box::new(g722::encoder())),
             Codec::Opus => Encoder::Opus(opus::encoder()?),
         })
     }
@@ -128,6 +135,7 @@ impl Codec {
         Ok(match self {
             Codec::Pcmu => Decoder::Pcmu,
             Codec::Pcma => Decoder::Pcma,
+            Codec::G722 => Decoder::G722(Box::new(g722::decoder())),
             Codec::Opus => Decoder::Opus(opus::decoder()?),
         })
     }
@@ -141,6 +149,8 @@ pub enum Encoder {
     Pcmu,
     /// G.711 A-law (stateless).
     Pcma,
+    /// G.722 (boxed: its filter state is larger than the other variants).
+    G722(Box<g722::G722Encoder>),
     /// Opus (libopus state).
     Opus(::opus::Encoder),
 }
@@ -152,6 +162,7 @@ impl Encoder {
         match self {
             Encoder::Pcmu => g711::encode_ulaw(pcm, out),
             Encoder::Pcma => g711::encode_alaw(pcm, out),
+            Encoder::G722(e) => g722::encode(e, pcm, out),
             Encoder::Opus(e) => opus::encode(e, pcm, out),
         }
     }
@@ -164,6 +175,8 @@ pub enum Decoder {
     Pcmu,
     /// G.711 A-law (stateless).
     Pcma,
+    /// G.722 (boxed, as for the encoder).
+    G722(Box<g722::G722Decoder>),
     /// Opus (libopus state).
     Opus(::opus::Decoder),
 }
@@ -175,6 +188,7 @@ impl Decoder {
         match self {
             Decoder::Pcmu => g711::decode_ulaw(payload, out),
             Decoder::Pcma => g711::decode_alaw(payload, out),
+            Decoder::G722(d) => g722::decode(d, payload, out),
             Decoder::Opus(d) => opus::decode(d, payload, out),
         }
     }
