@@ -2,6 +2,7 @@
 //! encoded once per codec on first use and shared by every leg that plays
 //! it; playlists; music-on-hold classes.
 
+pub mod decode;
 pub mod moh;
 pub mod resample;
 pub mod wav;
@@ -69,9 +70,10 @@ impl Prompt {
         }
     }
 
-    /// Loads and converts an audio file (see [`wav::read_mono`] for formats).
+    /// Loads and converts an audio file (WAV, MP3, FLAC, Ogg Vorbis; see
+    /// [`decode::read_any`]).
     pub fn load(path: &Path) -> Result<Prompt> {
-        let (pcm, rate) = wav::read_mono(path)?;
+        let (pcm, rate) = decode::read_any(path)?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

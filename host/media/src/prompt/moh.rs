@@ -29,7 +29,7 @@ pub struct MohClass {
 }
 
 impl MohClass {
-    /// Loads every `.wav` file of `dir` (sorted by name).
+    /// Loads every audio file (`.wav`, `.mp3`, `.flac`, `.ogg`) of `dir`, sorted by name.
     pub fn load(name: &str, dir: &Path, order: MohOrder) -> Result<MohClass> {
         let mut paths: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| MediaError::Audio {
@@ -37,13 +37,19 @@ impl MohClass {
                 reason: format!("cannot list the music-on-hold folder: {e}"),
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("wav")))
+            .filter(|p| {
+                p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                    ["wav", "mp3", "flac", "ogg"]
+                        .iter()
+                        .any(|k| x.eq_ignore_ascii_case(k))
+                })
+            })
             .collect();
         paths.sort();
         if paths.is_empty() {
             return Err(MediaError::Audio {
                 path: dir.to_path_buf(),
-                reason: "the music-on-hold folder holds no .wav file; add at least one".into(),
+                reason: "the music-on-hold folder holds no .wav, .mp3, .flac or .ogg file; add at least one".into(),
             });
         }
         let files = paths
