@@ -105,3 +105,48 @@ async fn music_on_hold_continues_where_the_caller_left_it() {
     assert!(resumed_at <= left_at + 3, "without skipping ahead");
     engine.close(leg.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conference_mixes_every_other_leg() {
+    let engine = engine(43300, InbandDtmf::Never);
+    let mut alice = Caller::new();
+    let mut bob = Caller::new();
+    let carol = Caller::new();
+    let a = engine.create_leg(Some(&alice.offer("0"))).unwrap();
+    let b = engine.create_leg(Some(&bob.offer("0"))).unwrap();
+    let c = engine.create_leg(Some(&carol.offer("0"))).unwrap();
+    engine.conference(&[a.id, b.id, c.id]).await.unwrap();
+    let (to_a, to_b) = (answer_addr(&a.sdp), answer_addr(&b.sdp));
+    // Alice presses 1 while Bob is silent, then Bob presses 9.
+    let silence = [0i16; 160];
+    let one = dtmf_pcm('1', 200);
+    let nine = dtmf_pcm('9', 200);
+    for i in 0..40 {
+        let (fa, fb): (&[i16], &[i16]) = match i {
+            5..15 => (&one[(i - 5) * 160..(i - 4) * 160], &silence),
+            22..32 => (&silence, &nine[(i - 22) * 160..(i - 21) * 160]),
+            _ => (&silence, &silence),
+        };
+        alice.send_pcmu(to_a, fa);
+        bob.send_pcmu(to_b, fb);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let detect = |c: &Caller| {
+        let mut det = Detector::default();
+        let mut s = String::new();
+        for p in c.recv(60, Duration::from_millis(1500)) {
+            let mut pcm = [0i16; 160];
+            let n = g711::decode_ulaw(&p.payload, &mut pcm);
+            if let Some(d) = det.feed(&pcm[..n]) {
+                s.push(d.as_char());
+            }
+        }
+        s
+    };
+    assert_eq!(detect(&carol), "19", "carol hears both");
+    assert_eq!(detect(&alice), "9", "alice hears bob, not herself");
+    assert_eq!(detect(&bob), "1", "bob hears alice, not himself");
+    for l in [a.id, b.id, c.id] {
+        engine.close(l).await.unwrap();
+    }
+}
