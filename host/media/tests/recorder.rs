@@ -161,3 +161,62 @@ async fn mono_recording_stops_on_silence_or_length() {
     );
     engine.close(leg.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_sending_30_ms_packets_is_decoded_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(43400, InbandDtmf::Always);
+    let mut caller = Caller::new();
+    let mut leg = engine.create_leg(Some(&caller.offer("0"))).unwrap();
+    let to = answer_addr(&leg.sdp);
+    let path = dir.path().join("30ms.wav");
+    let mut opts = RecordOptions::voicemail(&path);
+    opts.max_duration = Duration::from_millis(1400);
+    engine.record(leg.id, opts).unwrap();
+    // 1.4 s of audio in 30 ms packets (240 samples each): silence, key 4, silence.
+    let mut said = vec![0i16; 2400];
+    said.extend(dtmf_pcm('4', 240));
+    said.extend(vec![0i16; 8400]);
+    for chunk in said.chunks(240) {
+        let mut enc = [0u8; 240];
+        let n = pbx_media::codec::g711::encode_ulaw(chunk, &mut enc);
+        let ts = caller.ts;
+        caller.send_rtp(to, 0, false, ts, &enc[..n]);
+        caller.ts = caller.ts.wrapping_add(240);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, leg.events.recv()).await {
+        let done = matches!(e, LegEvent::RecordingFinished { .. });
+        seen.push(e);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        matches!(seen.last(), Some(LegEvent::RecordingFinished { .. })),
+        "{seen:?}"
+    );
+    let digits: Vec<_> = seen
+        .iter()
+        .filter(|e| matches!(e, LegEvent::Dtmf { .. }))
+        .collect();
+    assert_eq!(digits.len(), 1, "{digits:?}");
+    assert!(
+        matches!(digits[0], LegEvent::Dtmf { digit, source: pbx_media::dtmf::DtmfSource::InBand } if digit.as_char() == '4')
+    );
+    let mut r = hound::WavReader::open(&path).unwrap();
+    let samples: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+    assert_eq!(detect(&samples), "4", "the key is in the recording once");
+    // The tone lasts as long as it was sent: no 10 ms holes every 30 ms.
+    let loud = samples
+        .chunks(40)
+        .filter(|c| c.iter().map(|&v| (v as i32).abs()).max().unwrap_or(0) > 3000)
+        .count();
+    assert!(
+        (40..=56).contains(&loud),
+        "{loud} loud 5 ms blocks for a 240 ms tone"
+    );
+    engine.close(leg.id).await.unwrap();
+}

@@ -21,6 +21,10 @@ use crate::rtp::stats::Receiver;
 use crate::rtp::stream::OutStream;
 use crate::sdp::Negotiated;
 
+/// Decoded samples a leg can hold beyond the current frame: one 120 ms
+/// packet (the longest RTP audio packet in practice) at 16 kHz, plus a frame.
+pub const FIFO: usize = 1920 + FRAME_16K;
+
 /// A playlist being played.
 pub struct Player {
     /// The request id.
@@ -73,6 +77,10 @@ pub struct Inbound {
     pub pcm: [i16; FRAME_16K],
     /// Samples in `pcm`.
     pub pcm_len: usize,
+    /// Decoded audio not played yet (packets longer than 20 ms leave some).
+    pub fifo: [i16; FIFO],
+    /// Samples in `fifo`.
+    pub fifo_len: usize,
     /// In-band detector, when in-band detection runs on this leg.
     pub detector: Option<Detector>,
 }
@@ -225,12 +233,14 @@ impl Leg {
         match (&mut self.inbound, needed) {
             (None, true) => {
                 self.inbound = Some(Box::new(Inbound {
-                    jitter: JitterBuffer::new(codec.timestamp_step()),
+                    jitter: JitterBuffer::new(codec.clock_rate()),
                     decoder: codec.decoder()?,
                     payload: [0; MAX_PAYLOAD],
                     payload_len: 0,
                     pcm: [0; FRAME_16K],
                     pcm_len: 0,
+                    fifo: [0; FIFO],
+                    fifo_len: 0,
                     detector: None,
                 }));
             }

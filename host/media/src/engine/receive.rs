@@ -158,27 +158,62 @@ pub fn receive(
     }
 }
 
-/// Takes this tick's frame out of the jitter buffer, decodes it, and runs
-/// in-band detection on it.
+/// Takes this tick's 20 ms out of the jitter buffer: decodes due packets
+/// (of any length) into the leg's FIFO until a frame is there, fills gaps
+/// with silence, and runs in-band detection. The payload is kept for
+/// pass-through only when the frame is exactly one 20 ms packet.
 pub fn playout(leg: &mut Leg, now: Instant, writer: &mpsc::Sender<WriteJob>) {
     let Some(codec) = leg.codec() else { return };
     let Some(inb) = &mut leg.inbound else { return };
     let n = codec.frame_samples();
-    match inb.jitter.pop() {
-        Some(p) => {
+    let (clock, rate) = (codec.clock_rate() as usize, codec.pcm_rate() as usize);
+    let units = |samples: usize| (samples * clock / rate) as u32;
+    inb.payload_len = 0;
+    let started_empty = inb.fifo_len == 0;
+    let mut packets = 0;
+    while inb.fifo_len < n {
+        let room = inb.fifo.len() - inb.fifo_len;
+        if let Some((ts, p)) = inb.jitter.take_due() {
             let len = p.len();
             inb.payload[..len].copy_from_slice(p);
-            inb.payload_len = len;
-            let got = inb.decoder.decode(&inb.payload[..len], &mut inb.pcm[..n]);
-            inb.pcm[got..n].fill(0);
-        }
-        None => {
-            // Lost or absent: silence (the peer's comfort is not worth a
-            // concealment algorithm for the uses here).
-            inb.payload_len = 0;
-            inb.pcm[..n].fill(0);
+            let got = inb
+                .decoder
+                .decode(&inb.payload[..len], &mut inb.fifo[inb.fifo_len..]);
+            let got = if got == 0 {
+                // Undecodable: a frame of silence in its place.
+                let f = n.min(room);
+                inb.fifo[inb.fifo_len..inb.fifo_len + f].fill(0);
+                f
+            } else {
+                got
+            };
+            if got == n && started_empty && packets == 0 {
+                inb.payload_len = len;
+            }
+            packets += 1;
+            inb.fifo_len += got;
+            inb.jitter.played_to(ts.wrapping_add(units(got)));
+        } else {
+            // Lost, late or silent: silence up to the next packet or the
+            // end of this frame, whichever comes first.
+            let want = n - inb.fifo_len;
+            let fill = match inb.jitter.gap() {
+                Some(g) if inb.jitter.playing() && g > 0 => {
+                    want.min((g as usize * rate / clock).max(1))
+                }
+                _ => want,
+            };
+            inb.fifo[inb.fifo_len..inb.fifo_len + fill].fill(0);
+            inb.fifo_len += fill;
+            inb.jitter.skip(units(fill));
         }
     }
+    if packets != 1 {
+        inb.payload_len = 0;
+    }
+    inb.pcm[..n].copy_from_slice(&inb.fifo[..n]);
+    inb.fifo.copy_within(n..inb.fifo_len, 0);
+    inb.fifo_len -= n;
     inb.pcm_len = n;
     let digit = match &mut inb.detector {
         Some(d) if codec.pcm_rate() == 8000 => d.feed(&inb.pcm[..n]),
