@@ -35,6 +35,7 @@ impl Worker {
                 for other in self.legs.iter_mut().flatten() {
                     other.mix.retain(|m| *m != id);
                 }
+                self.refresh_feeds();
                 let _ = reply.send(stats);
             }
             Command::Update(id, neg) => {
@@ -124,15 +125,10 @@ impl Worker {
                 }
             }
             Command::SetMix(id, peers) => {
-                for p in &peers {
-                    if let Some(peer) = self.leg(*p) {
-                        peer.feeds_mix = true;
-                        let _ = peer.refresh_inbound();
-                    }
-                }
                 if let Some(leg) = self.leg(id) {
                     leg.mix = peers;
                 }
+                self.refresh_feeds();
             }
             Command::SendDtmf(id, digit, ms) => {
                 if let Some(leg) = self.leg(id) {
@@ -148,6 +144,24 @@ impl Worker {
             }
             Command::Stats(id, reply) => {
                 let _ = reply.send(self.leg(id).map(|l| l.stats()));
+            }
+        }
+    }
+
+    /// Marks the legs some other leg hears (their audio must be decoded)
+    /// and only those. Runs on bridge changes, which are rare.
+    fn refresh_feeds(&mut self) {
+        let heard: std::collections::HashSet<_> = self
+            .legs
+            .iter()
+            .flatten()
+            .flat_map(|l| l.mix.iter().copied())
+            .collect();
+        for leg in self.legs.iter_mut().flatten() {
+            let feeds = heard.contains(&leg.id);
+            if feeds != leg.feeds_mix {
+                leg.feeds_mix = feeds;
+                let _ = leg.refresh_inbound();
             }
         }
     }
