@@ -150,6 +150,13 @@ async fn latches_onto_the_real_source_behind_nat() {
     assert!(intruder.recv(1, Duration::from_millis(200)).is_empty());
     let stats = engine.stats(leg.id).await.unwrap();
     assert_eq!(stats.received.packets, 4);
+    // A re-INVITE with the same SDP (say, resume after hold) keeps the latch:
+    // the caller's private address is never used again.
+    engine.update(leg.id, &announced.offer("0")).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while !announced.recv(1, Duration::from_millis(60)).is_empty() {}
+    assert!(!real.recv(3, Duration::from_secs(1)).is_empty());
+    assert!(announced.recv(1, Duration::from_millis(300)).is_empty());
     engine.close(leg.id).await.unwrap();
 }
 

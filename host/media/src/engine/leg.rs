@@ -21,9 +21,9 @@ use crate::rtp::stats::Receiver;
 use crate::rtp::stream::OutStream;
 use crate::sdp::Negotiated;
 
-/// Decoded samples a leg can hold beyond the current frame: one 120 ms
-/// packet (the longest RTP audio packet in practice) at 16 kHz, plus a frame.
-pub const FIFO: usize = 1920 + FRAME_16K;
+/// Decoded samples a leg can hold: a 60 ms packet at 16 kHz plus the rest
+/// of a frame. Longer packets (rare) are cut to what fits.
+pub const FIFO: usize = 960 + FRAME_16K;
 
 /// A playlist being played.
 pub struct Player {
@@ -208,11 +208,17 @@ impl Leg {
             self.rx = Receiver::new(neg.codec.clock_rate());
             self.inbound = None;
         }
-        if neg.remote != self.remote {
+        // A new far end (transfer, re-INVITE to another address): forget the
+        // latched source. The same address again (a hold and resume) keeps
+        // it, so a caller behind NAT is not sent to its private address.
+        let previous = self.neg.as_ref().map(|n| n.remote);
+        if previous != Some(neg.remote) {
             self.latched = None;
         }
-        self.remote = neg.remote;
-        self.remote_rtcp = neg.remote_rtcp;
+        if self.latched.is_none() {
+            self.remote = neg.remote;
+            self.remote_rtcp = neg.remote_rtcp;
+        }
         let g711 = matches!(neg.codec, Codec::Pcmu | Codec::Pcma);
         self.want_inband = g711
             && match inband {
