@@ -16,7 +16,7 @@ use pbx_media::prompt::wav;
 async fn talk(from: &mut Caller, to: std::net::SocketAddr, pcm: &[i16]) {
     for frame in pcm.chunks(160) {
         from.send_pcmu(to, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        from.pace(20).await;
     }
 }
 
@@ -119,22 +119,22 @@ async fn conference_mixes_every_other_leg() {
     let (to_a, to_b) = (answer_addr(&a.sdp), answer_addr(&b.sdp));
     // Alice presses 1 while Bob is silent, then Bob presses 9.
     let silence = [0i16; 160];
-    let one = dtmf_pcm('1', 200);
-    let nine = dtmf_pcm('9', 200);
-    for i in 0..40 {
+    let one = dtmf_pcm('1', 300);
+    let nine = dtmf_pcm('9', 300);
+    for i in 0..50 {
         let (fa, fb): (&[i16], &[i16]) = match i {
-            5..15 => (&one[(i - 5) * 160..(i - 4) * 160], &silence),
-            22..32 => (&silence, &nine[(i - 22) * 160..(i - 21) * 160]),
+            5..20 => (&one[(i - 5) * 160..(i - 4) * 160], &silence),
+            28..43 => (&silence, &nine[(i - 28) * 160..(i - 27) * 160]),
             _ => (&silence, &silence),
         };
         alice.send_pcmu(to_a, fa);
         bob.send_pcmu(to_b, fb);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        alice.pace(20).await;
     }
     let detect = |c: &Caller| {
         let mut det = Detector::default();
         let mut s = String::new();
-        for p in c.recv(60, Duration::from_millis(1500)) {
+        for p in c.recv(70, Duration::from_millis(1500)) {
             let mut pcm = [0i16; 160];
             let n = g711::decode_ulaw(&p.payload, &mut pcm);
             if let Some(d) = det.feed(&pcm[..n]) {

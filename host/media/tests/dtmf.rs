@@ -35,7 +35,7 @@ async fn a_press_sent_in_band_and_as_rfc4733_arrives_once() {
     let silence = [0i16; 160];
     for _ in 0..3 {
         caller.send_pcmu(to, &silence);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     let event_ts = caller.ts;
     for (i, frame) in tone.chunks(160).enumerate() {
@@ -47,7 +47,7 @@ async fn a_press_sent_in_band_and_as_rfc4733_arrives_once() {
             duration: (160 * (i + 1)) as u16,
         };
         caller.send_rtp(to, 101, i == 0, event_ts, &ev.to_bytes());
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     let end = TelephoneEvent {
         event: 5,
@@ -61,7 +61,7 @@ async fn a_press_sent_in_band_and_as_rfc4733_arrives_once() {
     }
     for _ in 0..10 {
         caller.send_pcmu(to, &silence);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     // A SIP INFO for the same press, late, as a proxy might add it.
     engine
@@ -74,11 +74,11 @@ async fn a_press_sent_in_band_and_as_rfc4733_arrives_once() {
     // Then key 8 in-band only.
     for frame in dtmf_pcm('8', 100).chunks(160) {
         caller.send_pcmu(to, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     for _ in 0..8 {
         caller.send_pcmu(to, &silence);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let events = drain(&mut leg.events);

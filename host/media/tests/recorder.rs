@@ -48,7 +48,7 @@ async fn stereo_recording_holds_both_directions_and_stops_on_a_digit() {
     said.extend(vec![0i16; 2400]);
     for frame in said.chunks(160) {
         caller.send_pcmu(to, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     let ts = caller.ts;
     let end = TelephoneEvent {
@@ -112,7 +112,7 @@ async fn mono_recording_stops_on_silence_or_length() {
         .chain(std::iter::repeat_n(&[0i16; 160][..], 40))
     {
         caller.send_pcmu(to, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.pace(20).await;
     }
     let ev = wait_for(&mut leg.events, Duration::from_secs(3), |e| {
         matches!(e, LegEvent::RecordingFinished { .. })
@@ -183,7 +183,7 @@ async fn a_peer_sending_30_ms_packets_is_decoded_whole() {
         let ts = caller.ts;
         caller.send_rtp(to, 0, false, ts, &enc[..n]);
         caller.ts = caller.ts.wrapping_add(240);
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        caller.pace(30).await;
     }
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);

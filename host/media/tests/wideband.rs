@@ -58,7 +58,7 @@ async fn opus_leg_hears_a_pcmu_caller_through_transcoding() {
     speech.extend(vec![0i16; 1200]);
     for frame in speech.chunks(160) {
         alice.send_pcmu(to_a, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        alice.pace(20).await;
     }
     let pkts = dave.recv(20, Duration::from_secs(2));
     assert!(pkts.len() >= 10, "{}", pkts.len());
@@ -111,7 +111,7 @@ async fn g722_leg_hears_a_pcmu_caller_through_transcoding() {
     speech.extend(vec![0i16; 1200]);
     for frame in speech.chunks(160) {
         alice.send_pcmu(to_a, frame);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        alice.pace(20).await;
     }
     let pkts = erin.recv(20, Duration::from_secs(2));
     assert!(pkts.len() >= 10, "{}", pkts.len());

@@ -149,19 +149,24 @@ impl JitterBuffer {
         }
     }
 
-    /// Moves the play-out point on by `units` of silence; after a few
-    /// empty ticks with nothing buffered, starts afresh.
+    /// Plays `units` of silence in place of a missing packet. With a later
+    /// packet buffered, the missing one is lost: the play-out point moves
+    /// on. With nothing buffered it may only be late (a sender whose clock
+    /// runs slow, a delayed burst): the point stays, so the packet still
+    /// plays when it comes, and after a few such ticks the buffer starts
+    /// afresh (silence suppression, hold).
     pub fn skip(&mut self, units: u32) {
-        if let Some(n) = self.next_ts
-            && self.primed
-        {
-            self.next_ts = Some(n.wrapping_add(units));
-        }
-        if self.buffered() == 0 {
-            self.idle += 1;
-            if self.idle >= RESYNC_AFTER {
-                self.reset();
+        if self.buffered() > 0 {
+            if let Some(n) = self.next_ts
+                && self.primed
+            {
+                self.next_ts = Some(n.wrapping_add(units));
             }
+            return;
+        }
+        self.idle += 1;
+        if self.idle >= RESYNC_AFTER {
+            self.reset();
         }
     }
 }
@@ -193,6 +198,10 @@ mod tests {
         jb.skip(160);
         jb.push(1160, &[9]); // late: dropped
         assert_eq!(take(&mut jb, 160), Some(5));
+        // Nothing buffered: the next packet may be late, the point stays.
+        jb.skip(160);
+        jb.push(1800, &[6]);
+        assert_eq!(take(&mut jb, 160), Some(6), "a late packet still plays");
         // A jump far ahead restarts on it.
         jb.push(900_000, &[7]);
         jb.push(900_240, &[8]);

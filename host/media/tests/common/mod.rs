@@ -40,6 +40,10 @@ pub struct Caller {
     pub seq: u16,
     pub ts: u32,
     pub ssrc: u32,
+    /// Pacing like a phone: packets at start + n * interval, not after a
+    /// sleep each (which drifts late on a loaded machine).
+    pace_start: Option<tokio::time::Instant>,
+    paced_ms: u64,
 }
 
 impl Caller {
@@ -52,7 +56,25 @@ impl Caller {
             seq: 100,
             ts: 8000,
             ssrc: 0x1234_5678,
+            pace_start: None,
+            paced_ms: 0,
         }
+    }
+
+    /// Waits until the next packet is due, `ms` after the previous one on
+    /// a steady clock; after a pause of the test, starts a new schedule.
+    pub async fn pace(&mut self, ms: u64) {
+        let now = tokio::time::Instant::now();
+        let start = *self.pace_start.get_or_insert(now);
+        let due = start + Duration::from_millis(self.paced_ms + ms);
+        if now > due + Duration::from_millis(100) {
+            self.pace_start = Some(now);
+            self.paced_ms = 0;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return;
+        }
+        self.paced_ms += ms;
+        tokio::time::sleep_until(due).await;
     }
 
     pub fn port(&self) -> u16 {
