@@ -2,9 +2,11 @@
 //! encoded once per codec on first use and shared by every leg that plays
 //! it; playlists; music-on-hold classes.
 
+pub mod cache;
 pub mod decode;
 pub mod moh;
 pub mod resample;
+pub mod upload;
 pub mod wav;
 
 use std::path::Path;
