@@ -111,6 +111,9 @@ pub struct Leg {
     pub rx: Receiver,
     /// The peer's last RTCP report about us.
     pub remote_report: Option<RemoteReport>,
+    /// The peer's last sender report: its NTP time (middle bits) and ours
+    /// when it arrived, echoed in our reports for its round-trip time.
+    pub last_sr: Option<(u32, u32)>,
     /// RFC 4733 receive state.
     pub dtmf_rx: EventReceiver,
     /// RFC 4733 send state.
@@ -170,6 +173,7 @@ impl Leg {
             sent_since_report: false,
             rx: Receiver::new(8000),
             remote_report: None,
+            last_sr: None,
             dtmf_rx: EventReceiver::default(),
             dtmf_tx: EventSender::default(),
             collapser: Collapser::default(),

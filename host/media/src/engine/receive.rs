@@ -69,8 +69,12 @@ fn latch(leg: &mut Leg, from: SocketAddr, ssrc: u32, now: Instant) -> bool {
 }
 
 fn on_rtcp(leg: &mut Leg, data: &[u8]) {
-    if let Some(r) = rtcp::read_report(data, leg.out.ssrc) {
+    let info = rtcp::read(data, leg.out.ssrc);
+    if let Some(r) = info.report {
         leg.remote_report = Some(r);
+    }
+    if let Some(t) = info.sender_ntp_mid {
+        leg.last_sr = Some((t, rtcp::ntp_mid_now()));
     }
 }
 

@@ -217,6 +217,7 @@ impl Worker {
                         leg.sent_since_report,
                         remote_ssrc,
                         &mut leg.rx,
+                        leg.last_sr,
                     );
                     let _ = leg.rtcp.send_to(&self.buf[..n], to);
                     leg.sent_since_report = false;
