@@ -156,3 +156,29 @@ async fn sends_rfc4733_events_and_takes_sip_info() {
     assert!(engine.send_dtmf(leg.id, "x", 100).is_err());
     engine.close(leg.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_telephone_event_digits_go_out_as_tones() {
+    let engine = engine(43800, InbandDtmf::Auto);
+    let caller = Caller::new();
+    let offer = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {} RTP/AVP 8\r\n",
+        caller.port()
+    );
+    let leg = engine.create_leg(Some(&offer)).unwrap();
+    assert!(!leg.sdp.contains("telephone-event"));
+    engine.send_dtmf(leg.id, "4#", 100).unwrap();
+    let pkts = caller.recv(20, Duration::from_secs(2));
+    let mut det = pbx_media::dtmf::goertzel::Detector::default();
+    let mut heard = String::new();
+    for p in &pkts {
+        assert_eq!(p.header.payload_type, 8);
+        let mut pcm = [0i16; 160];
+        let n = pbx_media::codec::g711::decode_alaw(&p.payload, &mut pcm);
+        if let Some(d) = det.feed(&pcm[..n]) {
+            heard.push(d.as_char());
+        }
+    }
+    assert_eq!(heard, "4#");
+    engine.close(leg.id).await.unwrap();
+}

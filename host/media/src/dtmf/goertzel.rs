@@ -134,6 +134,11 @@ impl Detector {
 /// and for in-band DTMF generation); `amp` is each tone's amplitude,
 /// `phase` the running sample index.
 pub fn synthesize(digit: Digit, amp: f32, phase: usize, out: &mut [i16]) {
+    synthesize_at(digit, amp, phase, 8000, out);
+}
+
+/// As [`synthesize`], at `rate` Hz.
+pub fn synthesize_at(digit: Digit, amp: f32, phase: usize, rate: u32, out: &mut [i16]) {
     let idx = KEYS
         .iter()
         .flatten()
@@ -141,7 +146,7 @@ pub fn synthesize(digit: Digit, amp: f32, phase: usize, out: &mut [i16]) {
         .unwrap_or(0);
     let (fr, fc) = (ROWS[idx / 4], COLS[idx % 4]);
     for (i, o) in out.iter_mut().enumerate() {
-        let t = (phase + i) as f32 / 8000.0;
+        let t = (phase + i) as f32 / rate as f32;
         let v = amp * (2.0 * std::f32::consts::PI * fr * t).sin()
             + amp * (2.0 * std::f32::consts::PI * fc * t).sin();
         *o = v.clamp(-32768.0, 32767.0) as i16;

@@ -6,6 +6,7 @@ pub mod collapse;
 pub mod goertzel;
 pub mod info;
 pub mod rfc4733;
+pub mod tones;
 
 use crate::error::{MediaError, Result};
 

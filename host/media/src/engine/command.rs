@@ -47,6 +47,8 @@ pub enum Command {
     SetMix(LegId, Vec<LegId>),
     /// Send RFC 4733 digits.
     SendDtmf(LegId, Digit, u32),
+    /// Send digits as tones in the audio.
+    SendTones(LegId, Digit, u32),
     /// A digit from outside the media path (SIP INFO).
     InjectDtmf(LegId, Digit, DtmfSource),
     /// Current statistics.

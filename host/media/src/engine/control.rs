@@ -146,26 +146,30 @@ impl MediaEngine {
         self.to_leg(leg, Command::SetMix(leg, Vec::new()))
     }
 
-    /// Sends digits as RFC 4733 events, `duration_ms` each.
+    /// Sends digits, `duration_ms` each: as RFC 4733 events when the peer
+    /// negotiated telephone-event, else as tones in the audio.
     pub fn send_dtmf(&self, leg: LegId, digits: &str, duration_ms: u32) -> Result<()> {
         let has_te = {
             let legs = self.legs();
             let info = legs.get(&leg).ok_or(MediaError::UnknownLeg(leg))?;
-            info.neg
-                .as_ref()
-                .is_some_and(|n| n.telephone_event_pt.is_some())
+            let neg = info.neg.as_ref().ok_or_else(|| {
+                MediaError::Dtmf(format!(
+                    "leg {leg} has no negotiated media yet; set the peer's answer first"
+                ))
+            })?;
+            neg.telephone_event_pt.is_some()
         };
-        if !has_te {
-            return Err(MediaError::Dtmf(format!(
-                "leg {leg} did not negotiate telephone-event; send the digits by SIP INFO instead"
-            )));
-        }
         let parsed: Vec<Digit> = digits
             .chars()
             .map(|c| Digit::parse(&c.to_string()))
             .collect::<Result<_>>()?;
         for d in parsed {
-            self.to_leg(leg, Command::SendDtmf(leg, d, duration_ms))?;
+            let cmd = if has_te {
+                Command::SendDtmf(leg, d, duration_ms)
+            } else {
+                Command::SendTones(leg, d, duration_ms)
+            };
+            self.to_leg(leg, cmd)?;
         }
         Ok(())
     }

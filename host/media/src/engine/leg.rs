@@ -14,6 +14,7 @@ use crate::codec::{Codec, Decoder, Encoder, FRAME_16K, MAX_PAYLOAD};
 use crate::dtmf::collapse::Collapser;
 use crate::dtmf::goertzel::Detector;
 use crate::dtmf::rfc4733::{EventReceiver, EventSender};
+use crate::dtmf::tones::ToneSender;
 use crate::prompt::Encoded;
 use crate::prompt::moh::MohClass;
 use crate::rtp::rtcp::RemoteReport;
@@ -118,6 +119,8 @@ pub struct Leg {
     pub dtmf_rx: EventReceiver,
     /// RFC 4733 send state.
     pub dtmf_tx: EventSender,
+    /// In-band tone send state (peers without telephone-event).
+    pub tones: ToneSender,
     /// One digit per press across sources.
     pub collapser: Collapser,
     /// Decode side.
@@ -176,6 +179,7 @@ impl Leg {
             last_sr: None,
             dtmf_rx: EventReceiver::default(),
             dtmf_tx: EventSender::default(),
+            tones: ToneSender::default(),
             collapser: Collapser::default(),
             inbound: None,
             want_inband: false,

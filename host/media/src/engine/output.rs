@@ -114,6 +114,16 @@ pub fn produce(leg: &mut Leg, mix: &MixInput, buf: &mut [u8]) -> bool {
         buf[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&ev.payload);
         len = 4;
         header = Some(leg.out.event_header(te_pt, ev.timestamp, ev.marker));
+    } else if leg.tones.busy()
+        && let Some(enc) = &mut leg.encoder
+    {
+        if leg.tones.next_frame(codec.pcm_rate(), &mut leg.heard[..n]) {
+            leg.heard_len = n;
+            len = enc.encode(
+                &leg.heard[..n],
+                &mut buf[HEADER_LEN..HEADER_LEN + MAX_PAYLOAD],
+            );
+        }
     } else if let Some(p) = &mut leg.player {
         let item = &p.items[p.item];
         let f = item.frame(p.frame);

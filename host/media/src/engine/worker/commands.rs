@@ -130,6 +130,11 @@ impl Worker {
                 }
                 self.refresh_feeds();
             }
+            Command::SendTones(id, digit, ms) => {
+                if let Some(leg) = self.leg(id) {
+                    leg.tones.push(digit, ms);
+                }
+            }
             Command::SendDtmf(id, digit, ms) => {
                 if let Some(leg) = self.leg(id) {
                     let clock = leg.codec().map(|c| c.clock_rate()).unwrap_or(8000);
