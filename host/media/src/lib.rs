@@ -5,6 +5,8 @@
 //! hands it DTMF bodies from SIP INFO, and listens to per-leg events.
 //! Start with [`MediaEngine::start`].
 
+#![warn(missing_docs)]
+
 pub mod codec;
 pub mod dtmf;
 pub mod engine;
