@@ -104,6 +104,9 @@ pub struct Leg {
     pub remote_rtcp: Option<SocketAddr>,
     /// The source latched onto (address, SSRC).
     pub latched: Option<(SocketAddr, u32)>,
+    /// Whether the RTP socket is connected to the latched source (see
+    /// [`crate::rtp::connect`]).
+    pub connected: bool,
     /// Outgoing stream.
     pub out: OutStream,
     /// Whether we sent since the last RTCP report.
@@ -172,6 +175,7 @@ impl Leg {
             remote: None,
             remote_rtcp: None,
             latched: None,
+            connected: false,
             out: OutStream::new(),
             sent_since_report: false,
             rx: Receiver::new(8000),
@@ -194,6 +198,14 @@ impl Leg {
             timeout_reported: false,
             heard: [0; FRAME_16K],
             heard_len: 0,
+        }
+    }
+
+    /// Opens the RTP socket to every source again.
+    pub fn unlatch_socket(&mut self) {
+        if self.connected {
+            crate::rtp::connect::disconnect(&self.rtp);
+            self.connected = false;
         }
     }
 
@@ -222,6 +234,7 @@ impl Leg {
         let previous = self.neg.as_ref().map(|n| n.remote);
         if previous != Some(neg.remote) {
             self.latched = None;
+            self.unlatch_socket();
         }
         if self.latched.is_none() {
             self.remote = neg.remote;

@@ -185,7 +185,12 @@ pub fn produce(leg: &mut Leg, mix: &MixInput, buf: &mut [u8]) -> bool {
         let h = header.unwrap_or_else(|| leg.out.audio_header(pt, len));
         h.write(buf);
         if let Some(remote) = leg.remote {
-            sent = leg.rtp.send_to(&buf[..HEADER_LEN + len], remote).is_ok();
+            let packet = &buf[..HEADER_LEN + len];
+            sent = if leg.connected {
+                leg.rtp.send(packet).is_ok()
+            } else {
+                leg.rtp.send_to(packet, remote).is_ok()
+            };
         }
         leg.sent_since_report = true;
     }

@@ -61,6 +61,7 @@ fn latch(leg: &mut Leg, from: SocketAddr, ssrc: u32, now: Instant) -> bool {
             }
             leg.latched = Some((from, ssrc));
             leg.remote = Some(from);
+            leg.connected = crate::rtp::connect::connect(&leg.rtp, from);
             leg.remote_rtcp = Some(SocketAddr::new(from.ip(), from.port().wrapping_add(1)));
             let _ = leg.events.send(LegEvent::Latched(from));
             true

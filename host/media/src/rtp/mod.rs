@@ -2,6 +2,7 @@
 //! RTCP reports, port allocation and batched socket I/O.
 
 pub mod batch;
+pub mod connect;
 pub mod packet;
 pub mod ports;
 pub mod rtcp;

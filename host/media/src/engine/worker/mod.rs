@@ -19,7 +19,7 @@ mod commands;
 
 use super::command::Command;
 use super::events::{LegEvent, LegId, RecordStop};
-use super::leg::Leg;
+use super::leg::{Leg, RELATCH_AFTER};
 use super::output::{MixInput, produce};
 use super::receive::{playout, receive};
 use super::recorder::WriteJob;
@@ -223,6 +223,14 @@ impl Worker {
                     leg.sent_since_report = false;
                 }
                 let _ = leg.events.send(LegEvent::Stats(leg.stats()));
+            }
+            // A latched source silent for a while: open the socket to other
+            // sources again (NAT rebinding, a new far end after a transfer).
+            if turn.is_multiple_of(TIMEOUT_TICKS)
+                && leg.connected
+                && now.saturating_duration_since(leg.last_rx) > RELATCH_AFTER
+            {
+                leg.unlatch_socket();
             }
             if turn.is_multiple_of(TIMEOUT_TICKS)
                 && !leg.timeout_reported
