@@ -54,7 +54,9 @@ fn add_resampled(acc: &mut [i32], src: &[i16], n: usize) {
 }
 
 impl MixInput {
-    /// Gathers the audio of `peers` for a listener using `listener_codec`.
+    /// Gathers the audio of `peers` for `listener`: the payload to relay
+    /// when one peer with the listener's codec spoke in exactly one 20 ms
+    /// packet, and the mixed PCM at the listener's rate in every case.
     pub fn gather<'a>(&mut self, listener: &Leg, peers: impl Iterator<Item = &'a Leg>) {
         self.pass_len = 0;
         self.pcm_len = 0;
@@ -94,8 +96,8 @@ impl MixInput {
 
 /// Builds and sends this slot's packet for `leg`; advances players even
 /// when the direction forbids sending (time passes for a held caller too).
-/// Returns whether a packet went out and whether it was late is up to the
-/// caller, who knows the schedule.
+/// Returns whether a packet went out (the caller, who knows the schedule,
+/// judges its lateness).
 pub fn produce(leg: &mut Leg, mix: &MixInput, buf: &mut [u8]) -> bool {
     leg.heard_len = 0;
     let Some(neg) = &leg.neg else { return false };
