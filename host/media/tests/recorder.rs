@@ -220,3 +220,46 @@ async fn a_peer_sending_30_ms_packets_is_decoded_whole() {
     );
     engine.close(leg.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_packet_is_concealed_not_a_hole() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(43900, InbandDtmf::Never);
+    let mut caller = Caller::new();
+    let mut leg = engine.create_leg(Some(&caller.offer("0"))).unwrap();
+    let to = answer_addr(&leg.sdp);
+    let path = dir.path().join("loss.wav");
+    let mut opts = RecordOptions::voicemail(&path);
+    opts.max_duration = Duration::from_millis(1000);
+    engine.record(leg.id, opts).unwrap();
+    // A steady 1 kHz tone for 1.2 s; packet 20 never leaves the caller.
+    let tone: Vec<i16> = (0..9600)
+        .map(|i| (8000.0 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 8000.0).sin()) as i16)
+        .collect();
+    for (i, frame) in tone.chunks(160).enumerate() {
+        if i == 20 {
+            caller.seq = caller.seq.wrapping_add(1);
+            caller.ts = caller.ts.wrapping_add(160);
+        } else {
+            caller.send_pcmu(to, frame);
+        }
+        caller.pace(20).await;
+    }
+    let ev = wait_for(&mut leg.events, Duration::from_secs(3), |e| {
+        matches!(e, LegEvent::RecordingFinished { .. })
+    })
+    .await;
+    assert!(ev.is_some());
+    let mut r = hound::WavReader::open(&path).unwrap();
+    let samples: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+    // From the first loud sample on, no 10 ms stretch is silent.
+    let first = samples.iter().position(|&s| s.abs() > 4000).unwrap();
+    let end = (first + 6000).min(samples.len());
+    let holes = samples[first..end]
+        .chunks(80)
+        .filter(|c| c.len() == 80 && c.iter().all(|&s| s.abs() < 1000))
+        .count();
+    assert_eq!(holes, 0, "a lost packet left silence in the recording");
+    let stats = engine.close(leg.id).await.unwrap();
+    assert_eq!(stats.received.lost, 1);
+}

@@ -199,16 +199,29 @@ pub fn playout(leg: &mut Leg, now: Instant, writer: &mpsc::Sender<WriteJob>) {
             inb.fifo_len += got;
             inb.jitter.played_to(ts.wrapping_add(units(got)));
         } else {
-            // Lost, late or silent: silence up to the next packet or the
-            // end of this frame, whichever comes first.
+            // Lost, late or silent: up to the next packet or the end of
+            // this frame, whichever comes first.
             let want = n - inb.fifo_len;
-            let fill = match inb.jitter.gap() {
+            let (fill, lost) = match inb.jitter.gap() {
                 Some(g) if inb.jitter.playing() && g > 0 => {
-                    want.min((g as usize * rate / clock).max(1))
+                    (want.min((g as usize * rate / clock).max(1)), true)
                 }
-                _ => want,
+                _ => (want, false),
             };
-            inb.fifo[inb.fifo_len..inb.fifo_len + fill].fill(0);
+            let at = inb.fifo_len;
+            if lost {
+                // A packet lost between two that arrived: conceal it with
+                // the previous frame at half level (the ear hears a dip,
+                // not a click), unless the codec conceals by itself (Opus).
+                let plc = inb.decoder.decode(&[], &mut inb.fifo[at..at + fill]);
+                if plc < fill {
+                    for i in plc..fill {
+                        inb.fifo[at + i] = inb.pcm[i % n] / 2;
+                    }
+                }
+            } else {
+                inb.fifo[at..at + fill].fill(0);
+            }
             inb.fifo_len += fill;
             inb.jitter.skip(units(fill));
         }
