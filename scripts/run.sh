@@ -9,6 +9,7 @@ workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$workspace"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$workspace/target}"
 
+scripts/install-build-deps.sh >/dev/null
 scripts/build-flows.sh >/dev/null
 cargo build -p pbx
 flow="$CARGO_TARGET_DIR/wasm32-wasip2/flow/auto_attendant.wasm"

@@ -14,8 +14,17 @@ step "toolchain components"
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
+step "system libraries the build needs (Debian packages: libopus-dev, pkg-config)"
+scripts/install-build-deps.sh
+
 step "third-party SIP clients for end-to-end tests (Debian packages, PyPI)"
 scripts/install-test-peers.sh
+
+step "PostgreSQL for the store and API tests (Debian package, throw-away server on loopback)"
+# Exports PBX_TEST_POSTGRES_URL and PBX_REQUIRE_POSTGRES=1 (the store and
+# API tests then run against PostgreSQL as well as SQLite, and fail rather
+# than skip without it); the server stops when this script exits.
+source scripts/test-postgres.sh
 
 step "guest flows (wasm32-wasip2)"
 scripts/build-flows.sh
