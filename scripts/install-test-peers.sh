@@ -9,48 +9,9 @@ set -euo pipefail
 
 PACKAGES=(baresip linphone-cli python3-venv)
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "install-test-peers: need root or sudo to install: ${PACKAGES[*]}" >&2
-        exit 1
-    fi
-fi
-
-installed() {
-    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-    if installed "$pkg"; then
-        echo "install-test-peers: $pkg already installed ($(dpkg-query -W -f='${Version}' "$pkg"))"
-    else
-        missing+=("$pkg")
-    fi
-done
-
-if [ "${#missing[@]}" -ne 0 ]; then
-    # Refresh the package lists once, only if some package is unknown.
-    for pkg in "${missing[@]}"; do
-        if ! apt-cache show "$pkg" >/dev/null 2>&1; then
-            echo "install-test-peers: $pkg unknown to apt, running apt-get update"
-            "${SUDO[@]}" apt-get update
-            break
-        fi
-    done
-
-    echo "install-test-peers: installing ${missing[*]}"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --no-install-recommends "${missing[@]}"
-
-    for pkg in "${missing[@]}"; do
-        installed "$pkg" || { echo "install-test-peers: $pkg failed to install" >&2; exit 1; }
-        echo "install-test-peers: installed $pkg ($(dpkg-query -W -f='${Version}' "$pkg"))"
-    done
-fi
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_ensure install-test-peers "${PACKAGES[@]}"
 
 # sipvicious (sipvicious_svwar, sipvicious_svcrack) for the security tests
 # (host/sip/tests/sipvicious.rs), in a venv of its own.
