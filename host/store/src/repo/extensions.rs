@@ -303,3 +303,32 @@ impl Store {
         crud::delete::<Extension>(self, actor, tenant, &id.to_string()).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_include_the_ones_before_them() {
+        assert!(ClassOfService::International.allows(ClassOfService::Mobile));
+        assert!(ClassOfService::National.allows(ClassOfService::National));
+        assert!(!ClassOfService::Internal.allows(ClassOfService::Local));
+        assert!(ClassOfService::Internal.allows(ClassOfService::Emergency));
+    }
+
+    #[test]
+    fn stored_names_round_trip_and_unknown_ones_list_the_choices() {
+        for c in ClassOfService::ALL {
+            assert_eq!(c.as_str().parse::<ClassOfService>().unwrap(), *c);
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        let err = "worldwide"
+            .parse::<ClassOfService>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("emergency, internal, local, mobile, national, international"),
+            "{err}"
+        );
+    }
+}
