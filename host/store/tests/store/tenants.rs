@@ -348,3 +348,40 @@ async fn concurrent_writers_all_succeed() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_never_exceed_the_limit() {
+    on_each(|store| async move {
+        let mut spec = tenant_spec("small");
+        spec.max_extensions = 3;
+        let t = store.create_tenant("root", &spec).await.unwrap().id;
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .create_extension("admin", t, &extension(&format!("{}", 300 + i)))
+                        .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(StoreError::LimitReached { limit: 3, .. }) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(created, 3);
+        assert_eq!(
+            store
+                .list_extensions(t, Page::default())
+                .await
+                .unwrap()
+                .total,
+            3
+        );
+    })
+    .await;
+}
