@@ -248,6 +248,7 @@ impl Store {
         tenant: TenantId,
         spec: &ExtensionSpec,
     ) -> Result<Extension> {
+        self.check_personal_flow(tenant, spec).await?;
         crud::create(self, actor, tenant, ExtensionId::new().to_string(), spec).await
     }
 
@@ -289,7 +290,19 @@ impl Store {
         id: ExtensionId,
         spec: &ExtensionSpec,
     ) -> Result<Extension> {
+        self.check_personal_flow(tenant, spec).await?;
         crud::update(self, actor, tenant, &id.to_string(), spec).await
+    }
+
+    /// The personal flow must be the same tenant's (the foreign key only
+    /// proves it exists somewhere).
+    async fn check_personal_flow(&self, tenant: TenantId, spec: &ExtensionSpec) -> Result<()> {
+        if let Some(flow) = spec.personal_flow_id {
+            self.get_flow(tenant, flow).await.map_err(|_| {
+                StoreError::invalid("personal_flow_id", format!("no flow {flow} in this tenant"))
+            })?;
+        }
+        Ok(())
     }
 
     /// Deletes an extension (its voicemail goes with it); fails with

@@ -257,6 +257,26 @@ async fn bad_extensions_are_refused() {
             store.create_extension("x", a, &spec).await,
             Err(StoreError::Invalid { .. })
         ));
+        // A personal flow of another tenant is refused.
+        let b = tenant(&store, "b").await;
+        let flow_b = store
+            .create_flow(
+                "x",
+                b,
+                &pbx_store::FlowSpec {
+                    name: "follow-me".into(),
+                    description: "".into(),
+                },
+            )
+            .await
+            .unwrap();
+        spec = extension("100");
+        spec.personal_flow_id = Some(flow_b.id);
+        let err = store.create_extension("x", a, &spec).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid { field, .. } if field == "personal_flow_id"),
+            "{err}"
+        );
         assert!(matches!(
             store
                 .create_extension("x", pbx_store::TenantId::new(), &extension("100"))
