@@ -220,6 +220,9 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
+        if let Some(tenant) = spec.tenant_id {
+            crate::crud::ensure_tenant(&mut tx, tenant).await?;
+        }
         sqlx::query(
             "UPDATE users SET tenant_id = $1, username = $2, display_name = $3, role = $4, disabled = $5, \
              updated_at = $6 WHERE id = $7",

@@ -6,6 +6,7 @@ mod call_records;
 mod common;
 mod contacts;
 mod flows;
+mod kv;
 mod media;
 mod routes;
 mod schema;

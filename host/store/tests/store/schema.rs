@@ -30,6 +30,7 @@ const TABLES: &[&str] = &[
     "recordings",
     "audit_log",
     "registrations",
+    "tenant_kv",
 ];
 
 #[tokio::test]

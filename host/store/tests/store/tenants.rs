@@ -257,6 +257,26 @@ async fn bad_extensions_are_refused() {
             store.create_extension("x", a, &spec).await,
             Err(StoreError::Invalid { .. })
         ));
+        // A personal flow of another tenant is refused.
+        let b = tenant(&store, "b").await;
+        let flow_b = store
+            .create_flow(
+                "x",
+                b,
+                &pbx_store::FlowSpec {
+                    name: "follow-me".into(),
+                    description: "".into(),
+                },
+            )
+            .await
+            .unwrap();
+        spec = extension("100");
+        spec.personal_flow_id = Some(flow_b.id);
+        let err = store.create_extension("x", a, &spec).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid { field, .. } if field == "personal_flow_id"),
+            "{err}"
+        );
         assert!(matches!(
             store
                 .create_extension("x", pbx_store::TenantId::new(), &extension("100"))
@@ -344,6 +364,43 @@ async fn concurrent_writers_all_succeed() {
                 .unwrap()
                 .total,
             24
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_never_exceed_the_limit() {
+    on_each(|store| async move {
+        let mut spec = tenant_spec("small");
+        spec.max_extensions = 3;
+        let t = store.create_tenant("root", &spec).await.unwrap().id;
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .create_extension("admin", t, &extension(&format!("{}", 300 + i)))
+                        .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => created += 1,
+                Err(StoreError::LimitReached { limit: 3, .. }) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(created, 3);
+        assert_eq!(
+            store
+                .list_extensions(t, Page::default())
+                .await
+                .unwrap()
+                .total,
+            3
         );
     })
     .await;
