@@ -3,7 +3,8 @@
 //! `pbx flow test FLOW.wasm SCENARIO.toml...` runs a call flow against
 //! scripted calls (the simulator); `pbx flow describe FLOW.wasm` prints
 //! what a flow says about itself; `pbx flow check FLOW.wasm` runs the
-//! upload validation.
+//! upload validation; `pbx admin ...` sets up tenants, extensions and
+//! flows and lists call records in the store.
 
 mod cmd;
 
@@ -23,6 +24,14 @@ enum Command {
     /// Work with call flows (WebAssembly components).
     #[command(subcommand)]
     Flow(cmd::flow::FlowCommand),
+    /// Set the PBX up: tenants, extensions, flows, call records (in the
+    /// data directory's database, or PostgreSQL with --database).
+    Admin {
+        #[command(flatten)]
+        store: cmd::admin::StoreArgs,
+        #[command(subcommand)]
+        command: cmd::admin::AdminCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +55,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Flow(c) => cmd::flow::run(c).await,
+            Command::Admin { store, command } => cmd::admin::run(store, command).await,
         }
     })
 }

@@ -60,7 +60,8 @@ pub async fn run(cmd: FlowCommand) -> ExitCode {
     }
 }
 
-fn engine() -> Result<FlowEngine, String> {
+/// A flow engine for the command line (a few instances, 30 s per call).
+pub(crate) fn engine() -> Result<FlowEngine, String> {
     let limits = FlowLimits {
         instances_total: 16,
         wall_clock_per_call: Duration::from_secs(30),
@@ -145,21 +146,7 @@ async fn describe(path: &Path, json: bool) -> ExitCode {
     };
     let d = &flow.description;
     if json {
-        let params: Vec<serde_json::Value> = d
-            .params
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "name": p.name, "label": p.label, "help": p.help,
-                    "kind": kind_name(p.kind), "required": p.required,
-                    "default": p.default.as_ref().map(value_json),
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "name": d.name, "version": d.version, "description": d.description,
-            "params": params, "sha256": flow.hash, "size": flow.size,
-        });
+        let doc = describe_json(&flow);
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
         println!("{} {}\n{}\n", d.name, d.version, d.description);
@@ -180,6 +167,28 @@ async fn describe(path: &Path, json: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// What a flow says about itself, as JSON (name, version, description,
+/// parameter schema, hash and size): printed by `pbx flow describe --json`
+/// and stored with every uploaded version.
+pub(crate) fn describe_json(flow: &PreparedFlow) -> serde_json::Value {
+    let d = &flow.description;
+    let params: Vec<serde_json::Value> = d
+        .params
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name, "label": p.label, "help": p.help,
+                "kind": kind_name(p.kind), "required": p.required,
+                "default": p.default.as_ref().map(value_json),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "name": d.name, "version": d.version, "description": d.description,
+        "params": params, "sha256": flow.hash, "size": flow.size,
+    })
 }
 
 fn kind_name(k: ParamKind) -> &'static str {

@@ -1,3 +1,4 @@
 //! One module per top-level subcommand.
 
+pub mod admin;
 pub mod flow;
