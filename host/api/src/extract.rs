@@ -6,7 +6,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -36,8 +36,14 @@ pub(crate) fn is_json(req: &Request) -> bool {
     let Ok(ct) = ct.to_str() else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Map a failure to read the body: over the limit or cut short.
@@ -50,40 +56,44 @@ pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
     } else {
         ApiError::new(
             ErrorCode::MalformedJson,
-            format!("the request body could not be read: {}", rejection.body_text()),
+            format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            ),
         )
     }
 }
 
 /// Parse `bytes` as JSON into `T`, naming the field of the first error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: &serde_json::Error| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON ({e}): send one JSON value"),
+        )
+    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(&mut de).and_then(|v| {
-        de.end()
-            .map_err(|e| serde_path_to_error::Error::new(serde_path_to_error::Path::empty(), e))?;
-        Ok(v)
-    }) {
-        Ok(v) => Ok(v),
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end().map_err(|e| malformed(&e))?;
+            Ok(v)
+        }
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(ApiError::new(
-                    ErrorCode::MalformedJson,
-                    format!("the body is not valid JSON ({inner}): send a JSON object"),
-                ))
-            } else {
-                let field = if path == "." { None } else { Some(path.clone()) };
-                let message = match &field {
-                    Some(f) => format!("field `{f}`: {inner}"),
-                    None => format!("the body does not have the expected shape: {inner}"),
-                };
-                let err = ApiError::new(ErrorCode::InvalidField, message);
-                Err(match field {
-                    Some(f) => err.with_field(f),
-                    None => err,
-                })
+                return Err(malformed(&inner));
             }
+            let field = if path == "." { None } else { Some(path) };
+            let message = match &field {
+                Some(f) => format!("field `{f}`: {inner}"),
+                None => format!("the body does not have the expected shape: {inner}"),
+            };
+            let err = ApiError::new(ErrorCode::InvalidField, message);
+            Err(match field {
+                Some(f) => err.with_field(f),
+                None => err,
+            })
         }
     }
 }
@@ -167,16 +177,15 @@ where
                     ErrorCode::InvalidField,
                     format!("query parameter `{path}`: {inner}"),
                 );
-                Err(if path == "." { err } else { err.with_field(path) })
+                Err(if path == "." {
+                    err
+                } else {
+                    err.with_field(path)
+                })
             }
         }
     }
 }
-
-/// Keeps the `QueryRejection` type referenced for readers looking for it:
-/// [`ApiQuery`] parses the query string itself and never produces one.
-#[allow(dead_code)]
-type Unused = QueryRejection;
 
 #[cfg(test)]
 mod tests {

@@ -83,15 +83,18 @@ pub fn router(state: AppState) -> Router {
     let json: Arc<str> = serde_json::to_string(&document)
         .expect("the OpenAPI document serialises")
         .into();
-    let api_routes = api_routes
-        .route(
-            "/openapi.json",
-            get(move || {
-                let json = json.clone();
-                async move { ([(CONTENT_TYPE, "application/json")], json.to_string()).into_response() }
-            }),
-        )
-        .method_not_allowed_fallback(method_not_allowed);
+    let api_routes =
+        api_routes
+            .route(
+                "/openapi.json",
+                get(move || {
+                    let json = json.clone();
+                    async move {
+                        ([(CONTENT_TYPE, "application/json")], json.to_string()).into_response()
+                    }
+                }),
+            )
+            .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest(openapi::BASE, api_routes)
         .fallback(unknown_endpoint)

@@ -91,10 +91,35 @@ mod tests {
     #[test]
     fn defaults_and_bounds() {
         let r = PageQuery::default().validate().unwrap();
-        assert_eq!(r, PageRequest { limit: 50, offset: 0 });
-        assert!(PageQuery { limit: Some(0), offset: None }.validate().is_err());
-        assert!(PageQuery { limit: Some(501), offset: None }.validate().is_err());
-        let e = PageQuery { limit: None, offset: Some(u64::MAX) }.validate().unwrap_err();
+        assert_eq!(
+            r,
+            PageRequest {
+                limit: 50,
+                offset: 0
+            }
+        );
+        assert!(
+            PageQuery {
+                limit: Some(0),
+                offset: None
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            PageQuery {
+                limit: Some(501),
+                offset: None
+            }
+            .validate()
+            .is_err()
+        );
+        let e = PageQuery {
+            limit: None,
+            offset: Some(u64::MAX),
+        }
+        .validate()
+        .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("offset"));
     }
 }

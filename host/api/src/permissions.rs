@@ -113,17 +113,35 @@ mod tests {
 
     #[test]
     fn accounting_reads_call_records_and_nothing_else_of_config() {
-        assert!(allowed(Role::Accounting, Resource::CallRecords, Access::Read));
-        assert!(!allowed(Role::Accounting, Resource::CallRecords, Access::Write));
-        assert!(!allowed(Role::Accounting, Resource::Extensions, Access::Read));
+        assert!(allowed(
+            Role::Accounting,
+            Resource::CallRecords,
+            Access::Read
+        ));
+        assert!(!allowed(
+            Role::Accounting,
+            Resource::CallRecords,
+            Access::Write
+        ));
+        assert!(!allowed(
+            Role::Accounting,
+            Resource::Extensions,
+            Access::Read
+        ));
         assert!(!allowed(Role::Accounting, Resource::Flows, Access::Read));
     }
 
     #[test]
     fn nobody_rewrites_history() {
         for role in crate::roles::ALL_ROLES {
-            assert!(!allowed(role, Resource::CallRecords, Access::Write), "{role:?}");
-            assert!(!allowed(role, Resource::AuditLog, Access::Write), "{role:?}");
+            assert!(
+                !allowed(role, Resource::CallRecords, Access::Write),
+                "{role:?}"
+            );
+            assert!(
+                !allowed(role, Resource::AuditLog, Access::Write),
+                "{role:?}"
+            );
         }
     }
 

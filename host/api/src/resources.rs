@@ -13,10 +13,10 @@ use crate::state::AppState;
 use axum::Router;
 use pbx_store::{
     BlockedId, BlockedNumber, BlockedSpec, CalendarId, CalendarSpec, Did, DidId, DidSpec,
-    Extension, ExtensionId, ExtensionSpec, FlagId, FlagSpec, Flow, FlowId, FlowSpec,
-    InboundRoute, InboundRouteId, InboundRouteSpec, IncidentFlag, OutboundRoute,
-    OutboundRouteId, OutboundRouteSpec, ScheduleId, ScheduleSpec, StoredCalendar,
-    StoredSchedule, Trunk, TrunkId, TrunkSpec,
+    Extension, ExtensionId, ExtensionSpec, FlagId, FlagSpec, Flow, FlowId, FlowSpec, InboundRoute,
+    InboundRouteId, InboundRouteSpec, IncidentFlag, OutboundRoute, OutboundRouteId,
+    OutboundRouteSpec, ScheduleId, ScheduleSpec, StoredCalendar, StoredSchedule, Trunk, TrunkId,
+    TrunkSpec,
 };
 use serde_json::json;
 use utoipa::openapi::OpenApi;

@@ -29,7 +29,11 @@ pub struct Seeded {
 
 /// Create tenant `name` with an admin `<name>-admin` (password
 /// `password`) and an API token for that admin.
-pub async fn seed(store: &Store, name: &str, password: &str) -> Result<Seeded, pbx_store::StoreError> {
+pub async fn seed(
+    store: &Store,
+    name: &str,
+    password: &str,
+) -> Result<Seeded, pbx_store::StoreError> {
     let tenant = store
         .create_tenant(
             "seed",

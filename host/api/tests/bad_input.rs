@@ -15,7 +15,15 @@ use std::sync::OnceLock;
 async fn malformed_and_mistyped_json_name_the_problem() {
     let api = TestApi::start().await;
     let path = format!("/tenants/{}/extensions", api.a.tenant);
-    let r = api.raw(Method::POST, &path, &api.a.token, "application/json", b"{\"number\": ".to_vec()).await;
+    let r = api
+        .raw(
+            Method::POST,
+            &path,
+            &api.a.token,
+            "application/json",
+            b"{\"number\": ".to_vec(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "malformed_json");
     let mut body = pbx_api::resources::crud_resources()[0].example.clone();
@@ -27,7 +35,15 @@ async fn malformed_and_mistyped_json_name_the_problem() {
     body["class_of_service"] = json!("galactic");
     let r = api.post(&path, &api.a.token, &body).await;
     assert_eq!(r.code(), "invalid_field");
-    let r = api.raw(Method::POST, &path, &api.a.token, "text/plain", b"{}".to_vec()).await;
+    let r = api
+        .raw(
+            Method::POST,
+            &path,
+            &api.a.token,
+            "text/plain",
+            b"{}".to_vec(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(r.code(), "unsupported_media_type");
     // Store-side validation: a short SIP password.
@@ -43,11 +59,29 @@ async fn oversize_bodies_are_413() {
     let api = TestApi::start().await;
     let path = format!("/tenants/{}/extensions", api.a.tenant);
     let big = format!("{{\"number\": \"{}\"}}", "1".repeat(2 * 1024 * 1024));
-    let r = api.raw(Method::POST, &path, &api.a.token, "application/json", big.into_bytes()).await;
+    let r = api
+        .raw(
+            Method::POST,
+            &path,
+            &api.a.token,
+            "application/json",
+            big.into_bytes(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     assert_eq!(r.code(), "payload_too_large");
     let r = api
-        .raw(Method::POST, &format!("/tenants/{}/flows/{}/versions", api.a.tenant, pbx_store::FlowId::new()), &api.a.token, "application/wasm", vec![0u8; 17 * 1024 * 1024])
+        .raw(
+            Method::POST,
+            &format!(
+                "/tenants/{}/flows/{}/versions",
+                api.a.tenant,
+                pbx_store::FlowId::new()
+            ),
+            &api.a.token,
+            "application/wasm",
+            vec![0u8; 17 * 1024 * 1024],
+        )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     assert_json_error(&r);
@@ -57,34 +91,68 @@ async fn oversize_bodies_are_413() {
 async fn unknown_and_malformed_ids_and_paths() {
     let api = TestApi::start().await;
     let t = &api.a.tenant;
-    let r = api.get(&format!("/tenants/{t}/trunks/{}", pbx_store::TrunkId::new()), &api.a.token).await;
+    let r = api
+        .get(
+            &format!("/tenants/{t}/trunks/{}", pbx_store::TrunkId::new()),
+            &api.a.token,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
-    let r = api.get(&format!("/tenants/{t}/trunks/not-a-uuid"), &api.a.token).await;
+    let r = api
+        .get(&format!("/tenants/{t}/trunks/not-a-uuid"), &api.a.token)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "invalid_field");
-    let r = api.get(&format!("/tenants/{}/trunks", pbx_store::TenantId::new()), &api.a.token).await;
+    let r = api
+        .get(
+            &format!("/tenants/{}/trunks", pbx_store::TenantId::new()),
+            &api.a.token,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = api.get("/no-such-thing", &api.a.token).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "unknown_endpoint");
-    let r = api.call(Method::PATCH, &format!("/tenants/{t}/trunks"), &api.a.token, None).await;
+    let r = api
+        .call(
+            Method::PATCH,
+            &format!("/tenants/{t}/trunks"),
+            &api.a.token,
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.code(), "method_not_allowed");
-    let r = api.get(&format!("/tenants/{t}/trunks?limit=0"), &api.a.token).await;
+    let r = api
+        .get(&format!("/tenants/{t}/trunks?limit=0"), &api.a.token)
+        .await;
     assert_eq!(r.json["error"]["field"], "limit");
-    let r = api.get(&format!("/tenants/{t}/trunks?limit=ten"), &api.a.token).await;
+    let r = api
+        .get(&format!("/tenants/{t}/trunks?limit=ten"), &api.a.token)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json["error"]["field"], "limit");
-    let r = api.get(&format!("/tenants/{t}/call-records?from=yesterday"), &api.a.token).await;
+    let r = api
+        .get(
+            &format!("/tenants/{t}/call-records?from=yesterday"),
+            &api.a.token,
+        )
+        .await;
     assert_eq!(r.json["error"]["field"], "from", "{}", r.text);
-    let r = api.get(&format!("/tenants/{t}/call-records?direction=sideways"), &api.a.token).await;
+    let r = api
+        .get(
+            &format!("/tenants/{t}/call-records?direction=sideways"),
+            &api.a.token,
+        )
+        .await;
     assert_eq!(r.json["error"]["field"], "direction", "{}", r.text);
 }
 
 /// One API for the whole property run (a runtime kept alive with it).
 fn shared() -> &'static (tokio::runtime::Runtime, TestApi, Vec<(String, String)>) {
-    static API: OnceLock<(tokio::runtime::Runtime, TestApi, Vec<(String, String)>)> = OnceLock::new();
+    static API: OnceLock<(tokio::runtime::Runtime, TestApi, Vec<(String, String)>)> =
+        OnceLock::new();
     API.get_or_init(|| {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let api = rt.block_on(TestApi::start());
@@ -92,7 +160,10 @@ fn shared() -> &'static (tokio::runtime::Runtime, TestApi, Vec<(String, String)>
         let mut ops = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys() {
-                ops.push((method.to_uppercase(), path.trim_start_matches("/api/v1").to_string()));
+                ops.push((
+                    method.to_uppercase(),
+                    path.trim_start_matches("/api/v1").to_string(),
+                ));
             }
         }
         (rt, api, ops)
@@ -112,7 +183,14 @@ fn id_strategy() -> impl Strategy<Value = String> {
 
 fn uuid_like(n: u128) -> String {
     let h = format!("{n:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn body_strategy() -> impl Strategy<Value = Vec<u8>> {

@@ -10,25 +10,48 @@ use reqwest::{Method, StatusCode};
 #[tokio::test]
 async fn the_served_document_matches_the_router() {
     let api = TestApi::start().await;
-    let r = api.http.get(format!("{}/openapi.json", api.base)).send().await.unwrap();
+    let r = api
+        .http
+        .get(format!("{}/openapi.json", api.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let doc: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
     let paths = doc["paths"].as_object().unwrap();
     for info in crud_resources() {
         let collection = format!("/api/v1/tenants/{{tenant_id}}/{}", info.segment);
         let item = format!("{collection}/{{id}}");
-        for (p, methods) in [(&collection, &["get", "post"][..]), (&item, &["get", "put", "delete"][..])] {
-            let entry = paths.get(p).unwrap_or_else(|| panic!("{p} is not documented"));
+        for (p, methods) in [
+            (&collection, &["get", "post"][..]),
+            (&item, &["get", "put", "delete"][..]),
+        ] {
+            let entry = paths
+                .get(p)
+                .unwrap_or_else(|| panic!("{p} is not documented"));
             for m in methods {
                 assert!(entry.get(*m).is_some(), "{m} {p} is not documented");
             }
         }
-        let example = &paths[&collection]["post"]["requestBody"]["content"]["application/json"]["example"];
-        assert_eq!(example, &info.example, "the documented example of {}", info.segment);
+        let example =
+            &paths[&collection]["post"]["requestBody"]["content"]["application/json"]["example"];
+        assert_eq!(
+            example, &info.example,
+            "the documented example of {}",
+            info.segment
+        );
     }
-    for p in ["/api/v1/auth/login", "/api/v1/me/tokens", "/api/v1/tenants/{tenant_id}/call-records/export.csv",
-        "/api/v1/tenants/{tenant_id}/flows/{id}/versions/{version_id}/simulate", "/api/v1/tenants/{tenant_id}/inbound-routes/from-template"] {
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/me/tokens",
+        "/api/v1/tenants/{tenant_id}/call-records/export.csv",
+        "/api/v1/tenants/{tenant_id}/flows/{id}/versions/{version_id}/simulate",
+        "/api/v1/tenants/{tenant_id}/inbound-routes/from-template",
+    ] {
         assert!(paths.contains_key(p), "{p} is not documented");
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
@@ -43,8 +66,16 @@ async fn the_served_document_matches_the_router() {
                 .replace("{version_id}", "00000000-0000-0000-0000-000000000000");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = api.call(m, &concrete, &api.a.token, None).await;
-            assert_ne!(r.code(), "unknown_endpoint", "{method} {path} is documented but not routed");
-            assert_ne!(r.code(), "method_not_allowed", "{method} {path} is documented but not routed");
+            assert_ne!(
+                r.code(),
+                "unknown_endpoint",
+                "{method} {path} is documented but not routed"
+            );
+            assert_ne!(
+                r.code(),
+                "method_not_allowed",
+                "{method} {path} is documented but not routed"
+            );
             assert!(!r.status.is_server_error(), "{method} {path}: {}", r.text);
         }
     }

@@ -106,7 +106,9 @@ fn bearer(parts: &Parts) -> Option<Result<&str, ApiError>> {
         )));
     };
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Some(Ok(token.trim()))
         }
         _ => Some(Err(ApiError::unauthorized(
@@ -144,7 +146,9 @@ impl FromRequestParts<AppState> for Principal {
             ));
         };
         let session = state.sessions.get(id).ok_or_else(|| {
-            ApiError::unauthorized("your session has ended: sign in again with POST /api/v1/auth/login")
+            ApiError::unauthorized(
+                "your session has ended: sign in again with POST /api/v1/auth/login",
+            )
         })?;
         if !is_safe(parts) {
             let sent = parts
@@ -198,9 +202,13 @@ mod tests {
             method: AuthMethod::Bearer,
         };
         assert_eq!(p.scope(a).unwrap(), a);
-        let e = p.authorize(b, Resource::Extensions, Access::Read).unwrap_err();
+        let e = p
+            .authorize(b, Resource::Extensions, Access::Read)
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::NotFound);
-        let e = p.authorize(a, Resource::Extensions, Access::Read).unwrap_err();
+        let e = p
+            .authorize(a, Resource::Extensions, Access::Read)
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::Forbidden);
     }
 }

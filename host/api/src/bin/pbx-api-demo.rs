@@ -15,15 +15,12 @@ use pbx_store::Store;
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let mut args = std::env::args().skip(1);
-    let dir = args
-        .next()
-        .context("usage: pbx-api-demo DATA_DIR [PORT]")?;
+    let dir = args.next().context("usage: pbx-api-demo DATA_DIR [PORT]")?;
     let port: u16 = match args.next() {
         Some(p) => p.parse().context("PORT must be a number 0-65535")?,
         None => 0,

@@ -5,7 +5,7 @@ use super::Crud;
 use super::handlers::{collection_path, item_path};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, KnownFormat, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder, Schema};
 
 /// A path parameter holding a UUID.
@@ -18,7 +18,7 @@ pub fn uuid_param(name: &str, what: &str) -> utoipa::openapi::path::Parameter {
         .schema(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                .format(Some(SchemaFormat::Custom("uuid".into()))),
         ))
         .build()
 }
@@ -60,7 +60,7 @@ fn object() -> Schema {
 pub fn page_schema() -> Schema {
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .property("items", ArrayBuilder::new().items(object()))
+        .property("items", ArrayBuilder::new().items(RefOr::T(object())))
         .required("items")
         .property("total", ObjectBuilder::new().schema_type(Type::Integer))
         .required("total")
@@ -71,9 +71,10 @@ pub fn page_schema() -> Schema {
 
 /// A JSON response of `schema`.
 pub fn json_response(description: &str, schema: Schema) -> ResponseBuilder {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new().schema(Some(schema)).build(),
+    )
 }
 
 /// An error response with the API's error body.
@@ -96,19 +97,36 @@ pub fn with_errors(mut op: OperationBuilder, body: bool) -> OperationBuilder {
         .response("401", error_response("Not signed in (`unauthorized`)"))
         .response(
             "403",
-            error_response("Role not allowed (`forbidden`) or missing CSRF header (`csrf_required`)"),
+            error_response(
+                "Role not allowed (`forbidden`) or missing CSRF header (`csrf_required`)",
+            ),
         )
         .response(
             "404",
             error_response("No such tenant or item in your tenant (`not_found`)"),
         )
-        .response("400", error_response("Invalid id, query or body (`invalid_field`, `malformed_json`)"));
+        .response(
+            "400",
+            error_response("Invalid id, query or body (`invalid_field`, `malformed_json`)"),
+        );
     if body {
         op = op
-            .response("409", error_response("Clashes with existing data (`conflict`)"))
-            .response("413", error_response("Body over the limit (`payload_too_large`)"))
-            .response("415", error_response("Body not JSON (`unsupported_media_type`)"))
-            .response("422", error_response("A tenant limit is reached (`limit_reached`)"));
+            .response(
+                "409",
+                error_response("Clashes with existing data (`conflict`)"),
+            )
+            .response(
+                "413",
+                error_response("Body over the limit (`payload_too_large`)"),
+            )
+            .response(
+                "415",
+                error_response("Body not JSON (`unsupported_media_type`)"),
+            )
+            .response(
+                "422",
+                error_response("A tenant limit is reached (`limit_reached`)"),
+            );
     }
     op
 }
@@ -138,7 +156,11 @@ pub fn document<R: Crud>(api: &mut OpenApi) {
             .tag(tag)
             .operation_id(Some(format!("{verb}_{}", tag.replace('-', "_"))))
             .summary(Some(summary))
-            .security(utoipa::openapi::security::SecurityRequirement::new::<_, _, &str>("bearer", []))
+            .security(utoipa::openapi::security::SecurityRequirement::new::<
+                _,
+                _,
+                &str,
+            >("bearer", []))
     };
     let list = with_errors(op("list", format!("List the tenant's {tag}")), false)
         .parameter(tenant.clone())

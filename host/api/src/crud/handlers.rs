@@ -55,7 +55,9 @@ async fn list<R: Crud>(
 ) -> ApiResult<Json<Paged<R::Item>>> {
     let tenant = principal.authorize(path.id()?, R::RESOURCE, Access::Read)?;
     let page = query.validate()?;
-    Ok(Json(R::list(&state.store, tenant, principal.user_id, page.into()).await?))
+    Ok(Json(
+        R::list(&state.store, tenant, principal.user_id, page.into()).await?,
+    ))
 }
 
 async fn create<R: Crud>(
@@ -65,7 +67,14 @@ async fn create<R: Crud>(
     ApiJson(spec): ApiJson<R::Spec>,
 ) -> ApiResult<(StatusCode, Json<R::Item>)> {
     let tenant = principal.authorize(path.id()?, R::RESOURCE, Access::Write)?;
-    let item = R::create(&state.store, &principal.actor(), tenant, principal.user_id, &spec).await?;
+    let item = R::create(
+        &state.store,
+        &principal.actor(),
+        tenant,
+        principal.user_id,
+        &spec,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(item)))
 }
 
@@ -76,7 +85,9 @@ async fn read<R: Crud>(
 ) -> ApiResult<Json<R::Item>> {
     let (tenant, id) = path.ids::<R::Id>()?;
     let tenant = principal.authorize(tenant, R::RESOURCE, Access::Read)?;
-    Ok(Json(R::get(&state.store, tenant, principal.user_id, id).await?))
+    Ok(Json(
+        R::get(&state.store, tenant, principal.user_id, id).await?,
+    ))
 }
 
 async fn replace<R: Crud>(
@@ -88,7 +99,15 @@ async fn replace<R: Crud>(
     let (tenant, id) = path.ids::<R::Id>()?;
     let tenant = principal.authorize(tenant, R::RESOURCE, Access::Write)?;
     Ok(Json(
-        R::update(&state.store, &principal.actor(), tenant, principal.user_id, id, &spec).await?,
+        R::update(
+            &state.store,
+            &principal.actor(),
+            tenant,
+            principal.user_id,
+            id,
+            &spec,
+        )
+        .await?,
     ))
 }
 
@@ -99,7 +118,14 @@ async fn remove<R: Crud>(
 ) -> ApiResult<StatusCode> {
     let (tenant, id) = path.ids::<R::Id>()?;
     let tenant = principal.authorize(tenant, R::RESOURCE, Access::Write)?;
-    R::delete(&state.store, &principal.actor(), tenant, principal.user_id, id).await?;
+    R::delete(
+        &state.store,
+        &principal.actor(),
+        tenant,
+        principal.user_id,
+        id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,8 +2,8 @@
 //! values, and the check of route parameters against a flow's schema.
 
 use crate::error::ApiError;
-use pbx_flow::bindings::{FlowDescription, ParamKind, ParamSpec, Value};
 use pbx_flow::Params;
+use pbx_flow::bindings::{FlowDescription, ParamKind, ParamSpec, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

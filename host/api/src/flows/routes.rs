@@ -68,8 +68,8 @@ impl VersionPath {
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/flows/{id}/versions", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
     ),
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (max 16 MiB)"),
     responses(
@@ -107,8 +107,8 @@ async fn upload(
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/flows/{id}/versions", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
         PageQuery,
     ),
     responses(
@@ -141,9 +141,9 @@ async fn list_versions(
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/flows/{id}/versions/{version_id}", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
-        ("version_id" = String, Path, format = Uuid, description = "Version id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
+        ("version_id" = String, Path, description = "Version id"),
     ),
     responses(
         (status = 200, description = "The version", body = Object),
@@ -167,9 +167,9 @@ async fn read_version(
 #[utoipa::path(
     delete, path = "/tenants/{tenant_id}/flows/{id}/versions/{version_id}", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
-        ("version_id" = String, Path, format = Uuid, description = "Version id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
+        ("version_id" = String, Path, description = "Version id"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -199,9 +199,9 @@ async fn delete_version(
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/flows/{id}/versions/{version_id}/activate", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
-        ("version_id" = String, Path, format = Uuid, description = "Version id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
+        ("version_id" = String, Path, description = "Version id"),
     ),
     responses(
         (status = 200, description = "The flow, with its new active version", body = Object),
@@ -230,8 +230,8 @@ async fn activate(
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/flows/{id}/rollback", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
     ),
     responses(
         (status = 200, description = "The flow, with the earlier version active", body = Object),
@@ -300,9 +300,9 @@ async fn earlier_version(
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/flows/{id}/versions/{version_id}/simulate", tag = "flows",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Flow id"),
-        ("version_id" = String, Path, format = Uuid, description = "Version id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Flow id"),
+        ("version_id" = String, Path, description = "Version id"),
     ),
     request_body = SimulateRequest,
     responses(
@@ -328,14 +328,16 @@ async fn simulate_version(
     let scenario = simulate::parse_scenario(&req.scenario)?;
     let bytes = state.store.read_flow_component(tenant, version.id).await?;
     let prepared = validate::prepare(&state.engine, &bytes).await?;
-    Ok(Json(simulate::run(&state.engine, &prepared, &scenario).await?))
+    Ok(Json(
+        simulate::run(&state.engine, &prepared, &scenario).await?,
+    ))
 }
 
 /// Create an inbound route running a template flow, with parameters
 /// checked against the flow's parameter schema.
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/inbound-routes/from-template", tag = "inbound-routes",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = RouteFromTemplate,
     responses(
         (status = 201, description = "The route", body = Object),

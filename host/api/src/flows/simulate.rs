@@ -67,7 +67,9 @@ pub async fn run(
 ) -> Result<SimulateReport, ApiError> {
     let report = pbx_simulator::run(engine, flow, scenario)
         .await
-        .map_err(|e| ApiError::new(ErrorCode::ScenarioInvalid, e.to_string()).with_field("scenario"))?;
+        .map_err(|e| {
+            ApiError::new(ErrorCode::ScenarioInvalid, e.to_string()).with_field("scenario")
+        })?;
     let outcome_detail = match &report.outcome {
         pbx_flow::FlowOutcome::FlowError(e) => Some(format!("{e:?}")),
         pbx_flow::FlowOutcome::Trapped(m) | pbx_flow::FlowOutcome::InstantiateFailed(m) => {

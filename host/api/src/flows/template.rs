@@ -18,10 +18,10 @@ pub struct RouteFromTemplate {
     /// Lower first when several patterns match.
     pub priority: i64,
     /// The template: a flow of the tenant.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String)]
     pub flow_id: FlowId,
     /// Pin this version; absent to follow the flow's active version.
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>)]
     pub version_id: Option<FlowVersionId>,
     /// Parameter values, checked against the flow's schema.
     #[serde(default)]

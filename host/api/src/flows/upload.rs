@@ -19,7 +19,13 @@ impl<S: Send + Sync> FromRequest<S> for WasmBody {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         match ct.as_deref() {
             Some("application/wasm") | Some("application/octet-stream") => {}
             _ => {

@@ -1,7 +1,7 @@
 //! Signing in and out with a password, and who am I.
 
-use crate::auth::{Principal, SESSION_COOKIE};
 use crate::auth::principal::cookie_value;
+use crate::auth::{Principal, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::roles::Role;
@@ -41,10 +41,10 @@ pub struct LoginResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     /// User id.
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = String)]
     pub id: UserId,
     /// Tenant, absent for a superadmin.
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>)]
     pub tenant_id: Option<TenantId>,
     /// Role: superadmin, tenant_admin, supervisor, agent, user, accounting.
     #[schema(value_type = String)]

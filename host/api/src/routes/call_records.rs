@@ -72,7 +72,7 @@ impl CallRecordSearch {
 /// Search the tenant's call records, newest first.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/call-records", tag = "call-records",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), CallRecordSearch),
+    params(("tenant_id" = String, Path, description = "Tenant id"), CallRecordSearch),
     responses(
         (status = 200, description = "A page of call records", body = Object),
         (status = 400, description = "Invalid criteria", body = ErrorBody),
@@ -106,7 +106,7 @@ async fn search(
 /// Export the call records matching the criteria as CSV.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/call-records/export.csv", tag = "call-records",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), CallRecordSearch),
+    params(("tenant_id" = String, Path, description = "Tenant id"), CallRecordSearch),
     responses(
         (status = 200, description = "CSV file", content_type = "text/csv", body = String),
         (status = 400, description = "Invalid criteria", body = ErrorBody),
@@ -128,7 +128,10 @@ async fn export(
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (CONTENT_DISPOSITION, "attachment; filename=\"call-records.csv\""),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"call-records.csv\"",
+            ),
         ],
         csv,
     )
@@ -139,8 +142,8 @@ async fn export(
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/call-records/{id}", tag = "call-records",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Call record id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Call record id"),
     ),
     responses(
         (status = 200, description = "The call record", body = Object),

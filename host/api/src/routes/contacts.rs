@@ -14,7 +14,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use pbx_store::{Contact, ContactId, ContactSpec, ImportReport, Page, Paged, Store, StoreError, TenantId, UserId};
+use pbx_store::{
+    Contact, ContactId, ContactSpec, ImportReport, Page, Paged, Store, StoreError, TenantId, UserId,
+};
 use serde::Deserialize;
 use std::future::Future;
 use utoipa::IntoParams;
@@ -119,7 +121,13 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         if ct.as_deref() != Some("text/csv") {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,
@@ -134,7 +142,10 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
             ));
         }
         String::from_utf8(bytes.to_vec()).map(CsvBody).map_err(|_| {
-            ApiError::invalid("body", "the CSV is not UTF-8 text: save it as UTF-8 and retry")
+            ApiError::invalid(
+                "body",
+                "the CSV is not UTF-8 text: save it as UTF-8 and retry",
+            )
         })
     }
 }
@@ -152,7 +163,7 @@ pub struct ImportQuery {
 /// good rows are created, bad ones reported by line.
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/contacts/import", tag = "contacts",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), ImportQuery),
+    params(("tenant_id" = String, Path, description = "Tenant id"), ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, description = "Created contacts and per-row errors", body = Object),
@@ -185,7 +196,7 @@ async fn import(
 /// Export the contacts you see as CSV.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/contacts/export.csv", tag = "contacts",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     responses(
         (status = 200, description = "CSV file", content_type = "text/csv", body = String),
         (status = 400, description = "Malformed id", body = ErrorBody),

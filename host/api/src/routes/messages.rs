@@ -31,8 +31,8 @@ pub struct Heard {
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/extensions/{id}/voicemail", tag = "voicemail",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Extension id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Extension id"),
         PageQuery,
     ),
     responses(
@@ -67,8 +67,8 @@ async fn list_voicemail(
 #[utoipa::path(
     put, path = "/tenants/{tenant_id}/voicemail/{id}/heard", tag = "voicemail",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Message id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Message id"),
     ),
     request_body = Heard,
     responses(
@@ -89,7 +89,10 @@ async fn mark_heard(
 ) -> ApiResult<StatusCode> {
     let (tenant, id) = path.ids::<VoicemailId>()?;
     let tenant = principal.authorize(tenant, Resource::Voicemail, Access::Write)?;
-    state.store.mark_voicemail_heard(tenant, id, body.heard).await?;
+    state
+        .store
+        .mark_voicemail_heard(tenant, id, body.heard)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -97,8 +100,8 @@ async fn mark_heard(
 #[utoipa::path(
     delete, path = "/tenants/{tenant_id}/voicemail/{id}", tag = "voicemail",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Message id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Message id"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -138,7 +141,7 @@ pub struct RecordingSearch {
 /// List recordings, optionally of one call.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/recordings", tag = "recordings",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), RecordingSearch),
+    params(("tenant_id" = String, Path, description = "Tenant id"), RecordingSearch),
     responses(
         (status = 200, description = "A page of recordings", body = Object),
         (status = 400, description = "Malformed id or paging", body = ErrorBody),
@@ -172,8 +175,8 @@ async fn list_recordings(
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/recordings/{id}", tag = "recordings",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Recording id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Recording id"),
     ),
     responses(
         (status = 200, description = "The recording", body = Object),
@@ -198,8 +201,8 @@ async fn read_recording(
 #[utoipa::path(
     delete, path = "/tenants/{tenant_id}/recordings/{id}", tag = "recordings",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "Recording id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "Recording id"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -224,7 +227,7 @@ async fn delete_recording(
 /// The tenant's audit log, newest first.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/audit-log", tag = "audit-log",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), PageQuery),
+    params(("tenant_id" = String, Path, description = "Tenant id"), PageQuery),
     responses(
         (status = 200, description = "A page of audit entries", body = Object),
         (status = 400, description = "Malformed id or paging", body = ErrorBody),

@@ -38,7 +38,11 @@ async fn list(
         None => Ok(Json(state.store.list_tenants(page.into()).await?)),
         Some(own) => {
             let t = state.store.get_tenant(own).await?;
-            let items = if page.offset == 0 { vec![t] } else { Vec::new() };
+            let items = if page.offset == 0 {
+                vec![t]
+            } else {
+                Vec::new()
+            };
             Ok(Json(Paged {
                 items,
                 total: 1,
@@ -81,7 +85,7 @@ async fn create(
 /// Read a tenant.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}", tag = "tenants",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     responses(
         (status = 200, description = "The tenant", body = Object),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -103,7 +107,7 @@ async fn read(
 /// Replace a tenant's settings (superadmin).
 #[utoipa::path(
     put, path = "/tenants/{tenant_id}", tag = "tenants",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = Object,
     responses(
         (status = 200, description = "The tenant as stored", body = Object),
@@ -135,7 +139,7 @@ async fn replace(
 /// Delete a tenant and everything it owns (superadmin).
 #[utoipa::path(
     delete, path = "/tenants/{tenant_id}", tag = "tenants",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),

@@ -92,7 +92,7 @@ async fn create(
 /// Revoke one of your API tokens.
 #[utoipa::path(
     delete, path = "/me/tokens/{id}", tag = "tokens",
-    params(("id" = String, Path, format = Uuid, description = "Token id")),
+    params(("id" = String, Path, description = "Token id")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, description = "Malformed id", body = ErrorBody),
@@ -110,7 +110,12 @@ async fn revoke(
     let id: TokenId = path.id.parse()?;
     state
         .store
-        .delete_token(&principal.actor(), principal.tenant_id, principal.user_id, id)
+        .delete_token(
+            &principal.actor(),
+            principal.tenant_id,
+            principal.user_id,
+            id,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

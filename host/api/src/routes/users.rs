@@ -70,7 +70,13 @@ fn tenant_role(role: Role) -> ApiResult<Role> {
     Ok(role)
 }
 
-fn spec(tenant: TenantId, username: String, display_name: String, role: Role, disabled: bool) -> ApiResult<UserSpec> {
+fn spec(
+    tenant: TenantId,
+    username: String,
+    display_name: String,
+    role: Role,
+    disabled: bool,
+) -> ApiResult<UserSpec> {
     Ok(UserSpec {
         tenant_id: Some(tenant),
         username,
@@ -83,7 +89,7 @@ fn spec(tenant: TenantId, username: String, display_name: String, role: Role, di
 /// List the tenant's users.
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/users", tag = "users",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id"), PageQuery),
+    params(("tenant_id" = String, Path, description = "Tenant id"), PageQuery),
     responses(
         (status = 200, description = "A page of users", body = Object),
         (status = 400, description = "Bad id or paging", body = ErrorBody),
@@ -101,13 +107,15 @@ async fn list(
 ) -> ApiResult<Json<Paged<User>>> {
     let tenant = principal.authorize(path.id()?, Resource::Users, Access::Read)?;
     let page = query.validate()?;
-    Ok(Json(state.store.list_users(Some(tenant), page.into()).await?))
+    Ok(Json(
+        state.store.list_users(Some(tenant), page.into()).await?,
+    ))
 }
 
 /// Create a user in the tenant.
 #[utoipa::path(
     post, path = "/tenants/{tenant_id}/users", tag = "users",
-    params(("tenant_id" = String, Path, format = Uuid, description = "Tenant id")),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = UserCreate,
     responses(
         (status = 201, description = "Created", body = Object),
@@ -128,7 +136,13 @@ async fn create(
     ApiJson(body): ApiJson<UserCreate>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let tenant = principal.authorize(path.id()?, Resource::Users, Access::Write)?;
-    let spec = spec(tenant, body.username, body.display_name, body.role, body.disabled)?;
+    let spec = spec(
+        tenant,
+        body.username,
+        body.display_name,
+        body.role,
+        body.disabled,
+    )?;
     let user = state
         .store
         .create_user(&principal.actor(), &spec, &body.password)
@@ -140,8 +154,8 @@ async fn create(
 #[utoipa::path(
     get, path = "/tenants/{tenant_id}/users/{id}", tag = "users",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "User id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "User id"),
     ),
     responses(
         (status = 200, description = "The user", body = Object),
@@ -166,8 +180,8 @@ async fn read(
 #[utoipa::path(
     put, path = "/tenants/{tenant_id}/users/{id}", tag = "users",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "User id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "User id"),
     ),
     request_body = UserUpdate,
     responses(
@@ -190,7 +204,13 @@ async fn replace(
 ) -> ApiResult<Json<User>> {
     let (tenant, id) = path.ids::<UserId>()?;
     let tenant = principal.authorize(tenant, Resource::Users, Access::Write)?;
-    let spec = spec(tenant, body.username, body.display_name, body.role, body.disabled)?;
+    let spec = spec(
+        tenant,
+        body.username,
+        body.display_name,
+        body.role,
+        body.disabled,
+    )?;
     let user = state
         .store
         .update_user(&principal.actor(), Some(tenant), id, &spec)
@@ -205,8 +225,8 @@ async fn replace(
 #[utoipa::path(
     put, path = "/tenants/{tenant_id}/users/{id}/password", tag = "users",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "User id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "User id"),
     ),
     request_body = PasswordChange,
     responses(
@@ -246,8 +266,8 @@ async fn set_password(
 #[utoipa::path(
     delete, path = "/tenants/{tenant_id}/users/{id}", tag = "users",
     params(
-        ("tenant_id" = String, Path, format = Uuid, description = "Tenant id"),
-        ("id" = String, Path, format = Uuid, description = "User id"),
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("id" = String, Path, description = "User id"),
     ),
     responses(
         (status = 204, description = "Deleted"),

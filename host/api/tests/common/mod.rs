@@ -60,26 +60,84 @@ pub struct Reply {
 impl Reply {
     /// The error code of an error body.
     pub fn code(&self) -> &str {
-        self.json["error"]["code"].as_str().unwrap_or("<no error code>")
+        self.json["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error code>")
     }
 }
 
-/// The store configuration for a test: SQLite in `dir`, or PostgreSQL when
-/// `PBX_TEST_POSTGRES_URL` is set (with the store's own fresh-database
-/// rules: the URL must point at a database the test may fill).
-pub fn store_config(dir: &std::path::Path) -> StoreConfig {
-    StoreConfig::sqlite(dir)
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's temp dir.
+    Sqlite,
+    /// A fresh database on the server of `PBX_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// The backends to run the engine-sensitive tests on: SQLite always,
+/// PostgreSQL when `PBX_TEST_POSTGRES_URL` is set (scripts/test-postgres.sh
+/// sets it). With `PBX_REQUIRE_POSTGRES=1` a missing URL is an error, so CI
+/// cannot skip PostgreSQL silently.
+pub fn backends() -> Vec<Backend> {
+    match std::env::var("PBX_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => vec![Backend::Sqlite, Backend::Postgres],
+        _ => {
+            if std::env::var("PBX_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!(
+                    "PBX_REQUIRE_POSTGRES=1 but PBX_TEST_POSTGRES_URL is not set: run the tests under scripts/test-postgres.sh"
+                );
+            }
+            vec![Backend::Sqlite]
+        }
+    }
+}
+
+/// A throw-away database on the PostgreSQL server of
+/// `PBX_TEST_POSTGRES_URL`; returns its URL.
+async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let url = std::env::var("PBX_TEST_POSTGRES_URL").expect("PBX_TEST_POSTGRES_URL");
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to PBX_TEST_POSTGRES_URL");
+    let name = format!("api_{}", uuid_simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b.to_string(), format!("?{q}")),
+        None => (url.clone(), String::new()),
+    };
+    let (server, _db) = base.rsplit_once('/').expect("URL with a database name");
+    format!("{server}/{name}{query}")
+}
+
+fn uuid_simple() -> String {
+    pbx_store::TenantId::new().to_string().replace('-', "")
 }
 
 impl TestApi {
-    /// Start a fresh API with tenants `a` and `b`.
+    /// Start a fresh API with tenants `a` and `b` on SQLite.
     pub async fn start() -> TestApi {
+        TestApi::start_on(Backend::Sqlite).await
+    }
+
+    /// Start a fresh API with tenants `a` and `b` on `backend`.
+    pub async fn start_on(backend: Backend) -> TestApi {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&store_config(dir.path()))
+        let config = match backend {
+            Backend::Sqlite => StoreConfig::sqlite(dir.path()),
+            Backend::Postgres => StoreConfig::postgres(dir.path(), fresh_postgres_database().await),
+        };
+        let store = Store::open(&config).await.expect("open store");
+        let a = server::seed(&store, "tenant-a", "password-a-123")
             .await
-            .expect("open store");
-        let a = server::seed(&store, "tenant-a", "password-a-123").await.expect("seed a");
-        let b = server::seed(&store, "tenant-b", "password-b-123").await.expect("seed b");
+            .expect("seed a");
+        let b = server::seed(&store, "tenant-b", "password-b-123")
+            .await
+            .expect("seed b");
         let root_user = store
             .create_user(
                 "test",
@@ -100,7 +158,9 @@ impl TestApi {
             .expect("root token")
             .secret;
         let engine = FlowEngine::new(FlowLimits::default(), None).expect("flow engine");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(store.clone(), engine);
@@ -131,7 +191,13 @@ impl TestApi {
     }
 
     /// Send `method path` with `token` and an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Reply {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -143,7 +209,14 @@ impl TestApi {
     }
 
     /// Send raw bytes with a content type.
-    pub async fn raw(&self, method: Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
         let req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -203,7 +276,12 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, json, text, headers }
+    Reply {
+        status,
+        json,
+        text,
+        headers,
+    }
 }
 
 /// Assert the reply is a JSON error with a code and a message.
@@ -246,7 +324,12 @@ pub fn flow_fixture(name: &str) -> Vec<u8> {
 
 /// Create an instance of the CRUD resource `segment` in `seed`'s tenant
 /// from its example, creating what it needs first; returns its id.
-pub async fn create_example(api: &TestApi, seed: &Seed, info: &pbx_api::crud::ResourceInfo, salt: &str) -> String {
+pub async fn create_example(
+    api: &TestApi,
+    seed: &Seed,
+    info: &pbx_api::crud::ResourceInfo,
+    salt: &str,
+) -> String {
     let mut body = info.example.clone();
     for (pointer, segment) in info.needs {
         let dep = pbx_api::resources::crud_resources()
@@ -258,7 +341,11 @@ pub async fn create_example(api: &TestApi, seed: &Seed, info: &pbx_api::crud::Re
     }
     make_unique(&mut body, salt);
     let r = api
-        .post(&format!("/tenants/{}/{}", seed.tenant, info.segment), &seed.token, &body)
+        .post(
+            &format!("/tenants/{}/{}", seed.tenant, info.segment),
+            &seed.token,
+            &body,
+        )
         .await;
     assert_eq!(
         r.status,
