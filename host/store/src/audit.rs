@@ -136,4 +136,18 @@ impl Store {
             offset: page.offset,
         })
     }
+
+    /// The audit log of global rows (superadmin users and their tokens),
+    /// newest first.
+    pub async fn list_global_audit(&self, page: Page) -> Result<Paged<AuditRecord>> {
+        crate::sql::fetch_page(
+            self.pool(),
+            "FROM audit_log WHERE tenant_id IS NULL",
+            "at DESC, id DESC",
+            vec![],
+            page,
+            AuditRecord::from_row,
+        )
+        .await
+    }
 }

@@ -78,7 +78,9 @@ pub struct Change {
     pub tenant: Option<TenantId>,
     /// What kind of row changed.
     pub kind: ChangeKind,
-    /// The id of the row, as text.
+    /// The id of the row, as text; `*` with `tenant: None` means "anything
+    /// may have changed, reload everything" (sent after the PostgreSQL
+    /// listener lost its connection and may have missed notifications).
     pub id: String,
 }
 

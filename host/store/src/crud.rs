@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::change::{Action, ChangeKind};
+use crate::engine::Engine;
 use crate::error::{Result, StoreError};
 use crate::ids::TenantId;
 use crate::page::{Page, Paged};
@@ -102,6 +103,15 @@ pub(crate) async fn create<E: Entity>(
     E::validate(spec)?;
     let mut tx = store.begin().await?;
     ensure_tenant(&mut tx, tenant).await?;
+    if E::LIMIT.is_some() && store.engine() == Engine::Postgres {
+        // Serialise counted inserts of one tenant, so two nodes cannot
+        // both see room for the last extension. (SQLite's BEGIN IMMEDIATE
+        // already serialises every writer.)
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
     check_limit::<E>(&mut tx, tenant).await?;
     let t = to_ms(&now());
     let mut args = vec![Arg::Text(id.clone()), Arg::Text(tenant.to_string())];

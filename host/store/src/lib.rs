@@ -70,6 +70,7 @@ pub use repo::flags::{FlagSpec, IncidentFlag};
 pub use repo::flow_versions::{FlowVersion, MAX_COMPONENT_BYTES};
 pub use repo::flows::{Flow, FlowSpec};
 pub use repo::inbound_routes::{InboundRoute, InboundRouteSpec, RouteTarget};
+pub use repo::kv::{KV_MAX_ENTRIES, KV_MAX_KEY, KV_MAX_VALUE};
 pub use repo::outbound_routes::{CallerIdMode, OutboundRoute, OutboundRouteSpec};
 pub use repo::recordings::Recording;
 pub use repo::registrations::Registration;

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::change::Change;
+use crate::change::{Change, ChangeKind};
 use crate::error::{Result, StoreError};
 
 /// The notification channel name.
@@ -61,8 +61,8 @@ pub(crate) async fn spawn_listener(
         .map_err(|e| StoreError::Database(format!("LISTEN {CHANNEL} failed: {e}")))?;
     Ok(tokio::spawn(async move {
         loop {
-            match listener.recv().await {
-                Ok(n) => match serde_json::from_str::<Payload>(n.payload()) {
+            match listener.try_recv().await {
+                Ok(Some(n)) => match serde_json::from_str::<Payload>(n.payload()) {
                     Ok(p) if p.origin == node => {}
                     Ok(p) => {
                         let _ = changes.send(p.change);
@@ -71,10 +71,20 @@ pub(crate) async fn spawn_listener(
                         tracing::warn!(error = %e, "ignoring a malformed change notification")
                     }
                 },
+                Ok(None) => {
+                    // The connection dropped; the next try_recv reconnects
+                    // and listens again, but notifications sent meanwhile
+                    // are lost: ask every cache to reload everything.
+                    tracing::warn!("change listener reconnecting; caches reload everything");
+                    let _ = changes.send(Change {
+                        tenant: None,
+                        kind: ChangeKind::Tenant,
+                        id: "*".into(),
+                    });
+                }
                 Err(e) => {
-                    // PgListener reconnects by itself on the next recv; a
-                    // pause keeps a dead server from spinning this task.
-                    tracing::warn!(error = %e, "change listener lost its connection; retrying");
+                    // A pause keeps a dead server from spinning this task.
+                    tracing::warn!(error = %e, "change listener failed; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }

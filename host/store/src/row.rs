@@ -37,9 +37,9 @@ pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     row.try_get::<Option<i64>, _>(col).map_err(|e| bad(col, e))
 }
 
-/// A BOOLEAN column.
+/// A boolean column, stored as BIGINT 0 or 1 on both engines.
 pub(crate) fn boolean(row: &AnyRow, col: &str) -> Result<bool> {
-    row.try_get::<bool, _>(col).map_err(|e| bad(col, e))
+    Ok(int(row, col)? != 0)
 }
 
 /// A TEXT column parsed with `FromStr` (ids, enums).

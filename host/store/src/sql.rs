@@ -62,7 +62,7 @@ pub(crate) fn bind<'q>(
             Arg::OptText(s) => q.bind(s.as_deref()),
             Arg::Int(i) => q.bind(*i),
             Arg::OptInt(i) => q.bind(*i),
-            Arg::Bool(b) => q.bind(*b),
+            Arg::Bool(b) => q.bind(i64::from(*b)),
         };
     }
     q

@@ -143,7 +143,21 @@ impl Store {
         self.inner.pool.close().await;
     }
 
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a
+    /// deferred transaction that reads and then writes cannot wait for
+    /// another writer (SQLite answers "database is locked" at once to avoid
+    /// a deadlock), while an immediate one takes the write lock up front
+    /// and waits for it under the busy timeout.
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.inner.engine {
+            Engine::Sqlite => self.inner.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.inner.pool.begin().await?,
+        })
+    }
+
+    /// Starts a read-only transaction (a consistent view of several
+    /// tables, without taking SQLite's write lock).
+    pub(crate) async fn begin_read(&self) -> Result<Transaction<'static, Any>> {
         Ok(self.inner.pool.begin().await?)
     }
 
@@ -177,6 +191,15 @@ impl Store {
 
 async fn open_sqlite(data_dir: &Path, max_connections: u32) -> Result<AnyPool> {
     let file = data_dir.join(SQLITE_FILE);
+    let text = file.display().to_string();
+    if text.contains(['?', '#']) {
+        return Err(StoreError::invalid(
+            "data_dir",
+            format!(
+                "{text} contains ? or #, which SQLite URLs cannot carry: choose another directory"
+            ),
+        ));
+    }
     let url = format!("sqlite://{}?mode=rwc", file.display());
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))

@@ -232,7 +232,7 @@ impl Store {
 
     /// One calendar of `tenant`.
     pub async fn get_calendar(&self, tenant: TenantId, id: CalendarId) -> Result<StoredCalendar> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let cal = self.calendar_in_tx(&mut tx, tenant, id).await?;
         tx.commit().await?;
         Ok(cal)

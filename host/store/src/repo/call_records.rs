@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
+use crate::engine::Engine;
 use crate::error::{Result, StoreError};
 use crate::ids::{CallRecordId, TenantId};
 use crate::page::{Page, Paged};
@@ -221,9 +222,17 @@ impl CallRecordQuery {
     }
 }
 
-/// Rows per multi-row INSERT: 17 columns each stays far below both
-/// engines' bound-parameter limits.
-const ROWS_PER_INSERT: usize = 200;
+/// Rows per INSERT statement. PostgreSQL gains from multi-row statements
+/// (one round trip for 200 rows; 17 columns each stays far below its
+/// bound-parameter limit). SQLite runs in-process, and one small prepared
+/// statement reused per row measured 2.8 times faster than 200-row
+/// statements (see the `call_records` bench).
+fn rows_per_insert(engine: Engine) -> usize {
+    match engine {
+        Engine::Sqlite => 1,
+        Engine::Postgres => 200,
+    }
+}
 
 impl Store {
     /// Inserts call records in one transaction (the writer's batch path;
@@ -233,7 +242,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for chunk in records.chunks(ROWS_PER_INSERT) {
+        for chunk in records.chunks(rows_per_insert(self.engine())) {
             let mut args = Vec::with_capacity(chunk.len() * COLUMNS.len());
             let mut values = Vec::with_capacity(chunk.len());
             for rec in chunk {

@@ -248,6 +248,7 @@ impl Store {
         tenant: TenantId,
         spec: &ExtensionSpec,
     ) -> Result<Extension> {
+        self.check_personal_flow(tenant, spec).await?;
         crud::create(self, actor, tenant, ExtensionId::new().to_string(), spec).await
     }
 
@@ -289,7 +290,19 @@ impl Store {
         id: ExtensionId,
         spec: &ExtensionSpec,
     ) -> Result<Extension> {
+        self.check_personal_flow(tenant, spec).await?;
         crud::update(self, actor, tenant, &id.to_string(), spec).await
+    }
+
+    /// The personal flow must be the same tenant's (the foreign key only
+    /// proves it exists somewhere).
+    async fn check_personal_flow(&self, tenant: TenantId, spec: &ExtensionSpec) -> Result<()> {
+        if let Some(flow) = spec.personal_flow_id {
+            self.get_flow(tenant, flow).await.map_err(|_| {
+                StoreError::invalid("personal_flow_id", format!("no flow {flow} in this tenant"))
+            })?;
+        }
+        Ok(())
     }
 
     /// Deletes an extension (its voicemail goes with it); fails with
@@ -301,5 +314,34 @@ impl Store {
         id: ExtensionId,
     ) -> Result<()> {
         crud::delete::<Extension>(self, actor, tenant, &id.to_string()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_include_the_ones_before_them() {
+        assert!(ClassOfService::International.allows(ClassOfService::Mobile));
+        assert!(ClassOfService::National.allows(ClassOfService::National));
+        assert!(!ClassOfService::Internal.allows(ClassOfService::Local));
+        assert!(ClassOfService::Internal.allows(ClassOfService::Emergency));
+    }
+
+    #[test]
+    fn stored_names_round_trip_and_unknown_ones_list_the_choices() {
+        for c in ClassOfService::ALL {
+            assert_eq!(c.as_str().parse::<ClassOfService>().unwrap(), *c);
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        let err = "worldwide"
+            .parse::<ClassOfService>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("emergency, internal, local, mobile, national, international"),
+            "{err}"
+        );
     }
 }

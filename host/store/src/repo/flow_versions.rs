@@ -267,7 +267,7 @@ impl Store {
         Ok(removed)
     }
 
-    async fn remove_flow_file_if_unused(&self, sha256: &str) -> Result<bool> {
+    pub(crate) async fn remove_flow_file_if_unused(&self, sha256: &str) -> Result<bool> {
         let used = sqlx::query("SELECT id FROM flow_versions WHERE sha256 = $1 LIMIT 1")
             .bind(sha256)
             .fetch_optional(self.pool())

@@ -123,10 +123,24 @@ impl Store {
         crud::update(self, actor, tenant, &id.to_string(), spec).await
     }
 
-    /// Deletes a flow and its versions; `Conflict` while a route or an
-    /// extension's personal flow uses it.
+    /// Deletes a flow and its versions (and their files, unless another
+    /// version has the same content); `Conflict` while an inbound route
+    /// uses it. Extensions using it as personal flow lose it.
     pub async fn delete_flow(&self, actor: &str, tenant: TenantId, id: FlowId) -> Result<()> {
-        crud::delete::<Flow>(self, actor, tenant, &id.to_string()).await
+        let hashes: Vec<String> =
+            sqlx::query("SELECT sha256 FROM flow_versions WHERE flow_id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| row::text(r, "sha256"))
+                .collect::<Result<_>>()?;
+        crud::delete::<Flow>(self, actor, tenant, &id.to_string()).await?;
+        for h in hashes {
+            self.remove_flow_file_if_unused(&h).await?;
+        }
+        Ok(())
     }
 
     /// Makes `version` the one new calls of `flow` run (`None` deactivates

@@ -12,6 +12,7 @@ pub mod flags;
 pub mod flow_versions;
 pub mod flows;
 pub mod inbound_routes;
+pub mod kv;
 pub mod outbound_routes;
 pub mod recordings;
 pub mod registrations;

@@ -245,7 +245,7 @@ impl Store {
 
     /// One schedule of `tenant`.
     pub async fn get_schedule(&self, tenant: TenantId, id: ScheduleId) -> Result<StoredSchedule> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let s = schedule_in_tx(&mut tx, tenant, id).await?;
         tx.commit().await?;
         Ok(s)
@@ -266,7 +266,7 @@ impl Store {
             head_from_row,
         )
         .await?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let mut items = Vec::with_capacity(heads.items.len());
         for head in heads.items {
             items.push(load_parts(&mut tx, head).await?);

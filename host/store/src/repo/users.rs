@@ -151,7 +151,7 @@ impl Store {
         .bind(spec.display_name.as_str())
         .bind(spec.role.as_str())
         .bind(hash)
-        .bind(spec.disabled)
+        .bind(i64::from(spec.disabled))
         .bind(t)
         .bind(t)
         .execute(&mut *tx)
@@ -220,6 +220,9 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
+        if let Some(tenant) = spec.tenant_id {
+            crate::crud::ensure_tenant(&mut tx, tenant).await?;
+        }
         sqlx::query(
             "UPDATE users SET tenant_id = $1, username = $2, display_name = $3, role = $4, disabled = $5, \
              updated_at = $6 WHERE id = $7",
@@ -228,7 +231,7 @@ impl Store {
         .bind(spec.username.as_str())
         .bind(spec.display_name.as_str())
         .bind(spec.role.as_str())
-        .bind(spec.disabled)
+        .bind(i64::from(spec.disabled))
         .bind(to_ms(&now()))
         .bind(id.to_string())
         .execute(&mut *tx)

@@ -122,7 +122,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE voicemail_messages SET heard = $1 WHERE id = $2 AND tenant_id = $3",
         )
-        .bind(heard)
+        .bind(i64::from(heard))
         .bind(id.to_string())
         .bind(tenant.to_string())
         .execute(self.pool())
