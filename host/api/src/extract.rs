@@ -81,7 +81,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            // serde_json reports some type mismatches (a number where an
+            // enum is expected) as syntax errors: only a body that is not
+            // JSON at all is malformed.
+            let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+            if !well_formed {
                 return Err(malformed(&inner));
             }
             let field = if path == "." { None } else { Some(path) };

@@ -285,7 +285,11 @@ async fn roles_get_what_the_permission_table_says() {
             &api.a.token,
             reqwest::Method::POST,
             "/tenants".to_string(),
-            Some(json!({"name": "x"})),
+            Some(json!({
+                "name": "x", "max_inbound_calls": 1, "max_outbound_calls": 1,
+                "max_extensions": 1, "max_dids": 1, "language": "fr-FR",
+                "time_zone": "Europe/Paris", "fallback_destination": null
+            })),
             StatusCode::FORBIDDEN,
         ),
         (
