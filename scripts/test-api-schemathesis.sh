@@ -62,6 +62,8 @@ d = json.load(open(sys.argv[1]))
 print(d["base_url"], d["tenant_id"], d["token"])' "$tmp/server.json")
 echo "test-api-schemathesis: server at $base, tenant $tenant"
 
+# The component upload (application/wasm) is left out: schemathesis has no
+# serializer for it; host/api/tests/flows.rs and bad_input.rs cover it.
 # Every request addresses the seeded tenant so it gets past the tenant
 # check; random and foreign tenant ids are covered by the property test
 # in host/api/tests/bad_input.rs.
@@ -70,11 +72,12 @@ cat >"$tmp/schemathesis.toml" <<TOML
 "path.tenant_id" = "$tenant"
 TOML
 "$venv/bin/schemathesis" --config-file "$tmp/schemathesis.toml" run "$base/api/v1/openapi.json" \
-    --url "$base/api/v1" \
+    --url "$base" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$MAX_EXAMPLES" \
     --phases examples,fuzzing \
     --seed 1 \
     --no-color \
+    --exclude-name "POST /api/v1/tenants/{tenant_id}/flows/{id}/versions" \
     "$@"
