@@ -84,6 +84,15 @@ impl<T> Page<T> {
     }
 }
 
+impl From<PageRequest> for pbx_store::Page {
+    fn from(r: PageRequest) -> Self {
+        pbx_store::Page {
+            limit: r.limit,
+            offset: r.offset,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,14 +130,5 @@ mod tests {
         .validate()
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("offset"));
-    }
-}
-
-impl From<PageRequest> for pbx_store::Page {
-    fn from(r: PageRequest) -> Self {
-        pbx_store::Page {
-            limit: r.limit,
-            offset: r.offset,
-        }
     }
 }

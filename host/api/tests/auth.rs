@@ -170,6 +170,16 @@ async fn session_cookie_login_needs_the_csrf_header_for_changes() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
+/// Who, with which token, sends what, and the status the table promises.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    reqwest::Method,
+    String,
+    Option<serde_json::Value>,
+    StatusCode,
+);
+
 #[tokio::test]
 async fn roles_get_what_the_permission_table_says() {
     let api = TestApi::start().await;
@@ -184,14 +194,7 @@ async fn roles_get_what_the_permission_table_says() {
         .find(|r| r.segment == "trunks")
         .unwrap()
         .example;
-    let cases: Vec<(
-        &str,
-        &str,
-        reqwest::Method,
-        String,
-        Option<serde_json::Value>,
-        StatusCode,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "accounting",
             &accounting,

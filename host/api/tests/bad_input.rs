@@ -149,10 +149,13 @@ async fn unknown_and_malformed_ids_and_paths() {
     assert_eq!(r.json["error"]["field"], "direction", "{}", r.text);
 }
 
+/// The runtime the shared API runs on, the API, and every documented
+/// operation as (method, path template).
+type Shared = (tokio::runtime::Runtime, TestApi, Vec<(String, String)>);
+
 /// One API for the whole property run (a runtime kept alive with it).
-fn shared() -> &'static (tokio::runtime::Runtime, TestApi, Vec<(String, String)>) {
-    static API: OnceLock<(tokio::runtime::Runtime, TestApi, Vec<(String, String)>)> =
-        OnceLock::new();
+fn shared() -> &'static Shared {
+    static API: OnceLock<Shared> = OnceLock::new();
     API.get_or_init(|| {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let api = rt.block_on(TestApi::start());
@@ -174,7 +177,7 @@ fn id_strategy() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("TENANT".to_string()),
         Just("00000000-0000-0000-0000-000000000000".to_string()),
-        any::<u128>().prop_map(|n| uuid_like(n)),
+        any::<u128>().prop_map(uuid_like),
         "[a-zA-Z0-9%._~-]{0,40}",
         Just("%F0%9F%92%A9".to_string()),
         Just("..".to_string()),

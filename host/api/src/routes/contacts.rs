@@ -56,17 +56,15 @@ impl Crud for Contacts {
             "tags": ["priority"]
         })
     }
-    fn create(
+    async fn create(
         store: &Store,
         actor: &str,
         tenant: TenantId,
         viewer: UserId,
         spec: &ContactSpec,
-    ) -> impl Future<Output = StoreResult<Contact>> + Send {
-        async move {
-            own_only(viewer, spec)?;
-            store.create_contact(actor, tenant, spec).await
-        }
+    ) -> StoreResult<Contact> {
+        own_only(viewer, spec)?;
+        store.create_contact(actor, tenant, spec).await
     }
     fn get(
         store: &Store,
@@ -84,20 +82,18 @@ impl Crud for Contacts {
     ) -> impl Future<Output = StoreResult<Paged<Contact>>> + Send {
         store.list_contacts(tenant, Some(viewer), page)
     }
-    fn update(
+    async fn update(
         store: &Store,
         actor: &str,
         tenant: TenantId,
         viewer: UserId,
         id: ContactId,
         spec: &ContactSpec,
-    ) -> impl Future<Output = StoreResult<Contact>> + Send {
-        async move {
-            own_only(viewer, spec)?;
-            store
-                .update_contact(actor, tenant, Some(viewer), id, spec)
-                .await
-        }
+    ) -> StoreResult<Contact> {
+        own_only(viewer, spec)?;
+        store
+            .update_contact(actor, tenant, Some(viewer), id, spec)
+            .await
     }
     fn delete(
         store: &Store,
