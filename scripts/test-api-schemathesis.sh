@@ -78,6 +78,7 @@ TOML
     --max-examples "$MAX_EXAMPLES" \
     --phases examples,fuzzing \
     --seed 1 \
+    --generation-database none \
     --no-color \
     --exclude-name "POST /api/v1/tenants/{tenant_id}/flows/{id}/versions" \
     "$@"
