@@ -71,6 +71,8 @@ cat >"$tmp/schemathesis.toml" <<TOML
 [parameters]
 "path.tenant_id" = "$tenant"
 TOML
+# Run from the temp dir: schemathesis keeps its state in ./.schemathesis.
+cd "$tmp"
 "$venv/bin/schemathesis" --config-file "$tmp/schemathesis.toml" run "$base/api/v1/openapi.json" \
     --url "$base" \
     --header "Authorization: Bearer $token" \
