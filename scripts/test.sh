@@ -38,6 +38,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "Rust tests"
 cargo test --workspace
 
+step "admin API against its own OpenAPI document (schemathesis from PyPI, bounded run)"
+scripts/test-api-schemathesis.sh
+
 step "fuzz smoke run of the SIP parser and transaction layer (seed 1, 20,000 inputs per target)"
 # A fixed seed and run count keep this run deterministic on a fresh clone;
 # scripts/fuzz.sh SECONDS runs the open-ended fuzzing (docs/sip.md).
