@@ -63,10 +63,16 @@ pbx_pg_main() {
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
     # Sourced: run in a subshell-free way but keep the caller's options.
-    _pbx_pg_opts="$(set +o)"
+    # Restore errexit, nounset and pipefail as they were (not through
+    # `$(set +o)`: bash reports errexit as off inside a command
+    # substitution).
+    _pbx_pg_flags=$-
+    if shopt -qo pipefail; then _pbx_pg_pipefail=1; else _pbx_pg_pipefail=; fi
     pbx_pg_main
-    eval "$_pbx_pg_opts"
-    unset _pbx_pg_opts
+    case $_pbx_pg_flags in *e*) set -e ;; *) set +e ;; esac
+    case $_pbx_pg_flags in *u*) set -u ;; *) set +u ;; esac
+    if [ -n "$_pbx_pg_pipefail" ]; then set -o pipefail; else set +o pipefail; fi
+    unset _pbx_pg_flags _pbx_pg_pipefail
     export PBX_TEST_POSTGRES_URL PBX_TEST_POSTGRES_STOP
     export PBX_REQUIRE_POSTGRES=1
     trap 'eval "$PBX_TEST_POSTGRES_STOP"' EXIT

@@ -25,6 +25,9 @@ step "PostgreSQL for the store and API tests (Debian package, throw-away server 
 # API tests then run against PostgreSQL as well as SQLite, and fail rather
 # than skip without it); the server stops when this script exits.
 source scripts/test-postgres.sh
+# Strict mode again, whatever the sourced script did: a failing step must
+# stop the run.
+set -euo pipefail
 
 step "guest flows (wasm32-wasip2)"
 scripts/build-flows.sh

@@ -24,8 +24,26 @@ pub struct Baresip {
 
 impl Baresip {
     /// Start baresip registering to `pbx` as `user` with `password` (answer mode `auto`
-    /// or `manual`).
+    /// or `manual`). The ports are picked free just before, so another
+    /// process may take one first: a baresip that exits before its
+    /// ctrl_tcp answers is started again on new ports (three tries).
     pub async fn start(pbx: SocketAddr, password: &str, user: &str, answermode: &str) -> Baresip {
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::try_start(pbx, password, user, answermode).await {
+                Ok(b) => return b,
+                Err(why) => last = why,
+            }
+        }
+        panic!("baresip {user} did not start: {last}");
+    }
+
+    async fn try_start(
+        pbx: SocketAddr,
+        password: &str,
+        user: &str,
+        answermode: &str,
+    ) -> Result<Baresip, String> {
         let dir = TempDir::new("pbx-baresip-call", user);
         let modules = baresip_module_path();
         let port = free_port();
@@ -56,7 +74,7 @@ impl Baresip {
         std::fs::write(dir.0.join("contacts"), "").unwrap();
         let log = dir.0.join("baresip.log");
         let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new("baresip")
+        let mut child = Command::new("baresip")
             .arg("-f")
             .arg(&dir.0)
             .args(["-4", "-s"])
@@ -69,21 +87,30 @@ impl Baresip {
         let ctrl = loop {
             match TcpStream::connect(("127.0.0.1", ctrl_port)).await {
                 Ok(s) => break s,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
+                Err(e) => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        let log = std::fs::read_to_string(&log).unwrap_or_default();
+                        return Err(format!(
+                            "exited ({status}) before ctrl_tcp answered:\n{log}"
+                        ));
+                    }
+                    if Instant::now() >= deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!("ctrl_tcp unreachable: {e}"));
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err(e) => panic!("ctrl_tcp of baresip {user} unreachable: {e}"),
             }
         };
-        Baresip {
+        Ok(Baresip {
             child,
             log,
             ctrl,
             pending: Vec::new(),
             seen: Vec::new(),
             _dir: dir,
-        }
+        })
     }
 
     /// Send a ctrl_tcp command.
