@@ -10,14 +10,11 @@
 mod common;
 
 use common::baresip::Baresip;
+use common::pbx::*;
 use common::pjsua2::{Pjsua2, Pjsua2Options};
-use common::*;
-use pbx_sip::auth::{Algorithm, InMemoryCredentials};
-use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
-use std::sync::Arc;
+use pbx_sip::service::{CallOutcome, CallRecord, ServiceHandle};
 use std::time::{Duration, Instant};
 
-const REALM: &str = "pbx.test";
 const PASSWORD: &str = "s3cret";
 /// How long a phone gets to do what is expected of it.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -25,34 +22,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// One test at a time: each starts several phones on ports picked just
 /// before, and they need the CPU to come up within `PATIENCE`.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn service(ring_timeout: Duration) -> ServiceHandle {
-    let mut creds = InMemoryCredentials::new();
-    creds.add_password(REALM, "1001", PASSWORD);
-    creds.add_password(REALM, "1002", PASSWORD);
-    let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
-    // baresip 1.0.0 cannot answer a SHA-256 challenge.
-    config.auth.algorithms = vec![Algorithm::Md5];
-    config.ring_timeout = ring_timeout;
-    start(config).await.expect("service starts")
-}
-
-/// Wait until `user` has a binding; `log` explains a failure.
-async fn registered(service: &ServiceHandle, user: &str, log: impl Fn() -> String) {
-    let aor = format!("sip:{user}@127.0.0.1");
-    assert!(
-        wait_for(PATIENCE, || !service.lookup(&aor).is_empty()).await,
-        "{user} did not register; stats {:?}\n{}",
-        service.stats(),
-        log()
-    );
-}
-
-/// The first call log entry, once there is one.
-async fn ended_call(service: &ServiceHandle) -> CallRecord {
-    wait_for(PATIENCE, || !service.calls().is_empty()).await;
-    service.calls().first().cloned().expect("a call record")
-}
 
 /// The status code of the agent's DISCONNECTED event.
 async fn disconnected(agent: &Pjsua2) -> Option<u16> {
@@ -362,4 +331,8 @@ async fn pjsua2_codec_lock_towards_baresip_is_accepted() {
     assert_eq!(call.reinvites + call.relayed, 1, "{call:?}");
     drop((caller, callee));
     service.shutdown().await;
+}
+
+async fn service(ring_timeout: Duration) -> ServiceHandle {
+    service_for(&["1001", "1002"], |c| c.ring_timeout = ring_timeout).await
 }

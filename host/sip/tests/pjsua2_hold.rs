@@ -9,44 +9,18 @@
 mod common;
 
 use common::baresip::Baresip;
+use common::pbx::*;
 use common::pjsua2::{Pjsua2, Pjsua2Options};
 use common::*;
-use pbx_sip::auth::{Algorithm, InMemoryCredentials};
-use pbx_sip::service::{CallOutcome, CallRecord, ServiceConfig, ServiceHandle, start};
-use std::sync::Arc;
+use pbx_sip::service::{CallOutcome, ServiceHandle};
 use std::time::Duration;
 
-const REALM: &str = "pbx.test";
 const PASSWORD: &str = "s3cret";
 /// How long a phone gets to do what is expected of it.
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// One test at a time (phones on ports picked just before, CPU).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn service() -> ServiceHandle {
-    let mut creds = InMemoryCredentials::new();
-    creds.add_password(REALM, "1001", PASSWORD);
-    creds.add_password(REALM, "1002", PASSWORD);
-    let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
-    config.auth.algorithms = vec![Algorithm::Md5];
-    start(config).await.expect("service starts")
-}
-
-async fn registered(service: &ServiceHandle, user: &str, log: impl Fn() -> String) {
-    let aor = format!("sip:{user}@127.0.0.1");
-    assert!(
-        wait_for(PATIENCE, || !service.lookup(&aor).is_empty()).await,
-        "{user} did not register; stats {:?}\n{}",
-        service.stats(),
-        log()
-    );
-}
-
-async fn ended_call(service: &ServiceHandle) -> CallRecord {
-    wait_for(PATIENCE, || !service.calls().is_empty()).await;
-    service.calls().first().cloned().expect("a call record")
-}
 
 /// A connected call between pjsua2 1001 (caller) and pjsua2 1002.
 async fn connected_pair(service: &ServiceHandle) -> (Pjsua2, Pjsua2) {
@@ -223,4 +197,8 @@ async fn pjsua2_holds_and_resumes_baresip() {
     );
     drop((caller, callee));
     service.shutdown().await;
+}
+
+async fn service() -> ServiceHandle {
+    service_for(&["1001", "1002"], |_| {}).await
 }

@@ -8,36 +8,15 @@
 mod common;
 
 use common::baresip::Baresip;
+use common::pbx::*;
 use common::pjsua2::{Pjsua2, Pjsua2Options};
 use common::*;
-use pbx_sip::auth::{Algorithm, InMemoryCredentials};
-use pbx_sip::service::{CallOutcome, ServiceConfig, ServiceHandle, start};
-use std::sync::Arc;
+use pbx_sip::service::{CallOutcome, ServiceHandle};
 use std::time::Duration;
 
-const REALM: &str = "pbx.test";
 const PASSWORD: &str = "s3cret";
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn service() -> ServiceHandle {
-    let mut creds = InMemoryCredentials::new();
-    for user in ["1001", "1002", "1003"] {
-        creds.add_password(REALM, user, PASSWORD);
-    }
-    let mut config = ServiceConfig::new(REALM, Arc::new(creds), "127.0.0.1:0".parse().unwrap());
-    config.auth.algorithms = vec![Algorithm::Md5];
-    start(config).await.expect("service starts")
-}
-
-async fn registered(service: &ServiceHandle, user: &str, log: impl Fn() -> String) {
-    let aor = format!("sip:{user}@127.0.0.1");
-    assert!(
-        wait_for(PATIENCE, || !service.lookup(&aor).is_empty()).await,
-        "{user} did not register\n{}",
-        log()
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attended_transfer_joins_the_caller_and_the_consulted_party() {
@@ -162,4 +141,8 @@ async fn blind_transfer_from_pjsua2() {
     assert_eq!(service.calls()[0].transfers, 1);
     drop((agent, caller, target));
     service.shutdown().await;
+}
+
+async fn service() -> ServiceHandle {
+    service_for(&["1001", "1002", "1003"], |_| {}).await
 }

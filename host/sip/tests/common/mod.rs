@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod baresip;
+pub mod pbx;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
