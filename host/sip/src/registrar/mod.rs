@@ -10,8 +10,6 @@ pub mod binding;
 pub mod contact;
 pub mod date;
 pub mod options;
-#[cfg(test)]
-mod persistence_tests;
 #[allow(clippy::module_inception)]
 pub mod registrar;
 pub mod store;

@@ -5,6 +5,7 @@
 
 pub mod baresip;
 pub mod pbx;
+pub mod registrar;
 
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;

@@ -1,63 +1,14 @@
 //! Persistence: bindings survive a restart, lapsed ones are purged from
 //! the store, and a failing store leaves nothing half-applied.
 
-use super::{Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore, StoreError};
-use crate::message::{Method, Request, Response};
+mod common;
+
 use async_trait::async_trait;
-use std::net::SocketAddr;
+use common::registrar::*;
+use pbx_sip::registrar::{
+    Binding, InMemoryStore, Registrar, RegistrarConfig, RegistrationStore, StoreError,
+};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-const AOR: &str = "sip:100@pbx.example.com";
-const T0: u64 = 1_700_000_000;
-
-fn at(offset: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(T0 + offset)
-}
-
-fn source() -> SocketAddr {
-    "203.0.113.7:40123".parse().unwrap()
-}
-
-fn register(call_id: &str, cseq: u32, contacts: &[&str], expires: Option<&str>) -> Request {
-    let mut r = Request::new(Method::Register, "sip:pbx.example.com");
-    r.headers
-        .push("Via", "SIP/2.0/TCP 10.0.0.5:5060;branch=z9hG4bKreg");
-    r.headers.push("From", "<sip:100@pbx.example.com>;tag=f1");
-    r.headers.push("To", "<sip:100@pbx.example.com>");
-    r.headers.push("Call-ID", call_id);
-    r.headers.push("CSeq", &format!("{cseq} REGISTER"));
-    r.headers.push("User-Agent", "TestPhone/1.0");
-    for c in contacts {
-        r.headers.push("Contact", c);
-    }
-    if let Some(e) = expires {
-        r.headers.push("Expires", e);
-    }
-    r
-}
-
-fn registrar_with(config: RegistrarConfig) -> (Registrar, Arc<InMemoryStore>) {
-    let store = Arc::new(InMemoryStore::new());
-    (Registrar::new(config, store.clone()), store)
-}
-
-fn registrar() -> (Registrar, Arc<InMemoryStore>) {
-    registrar_with(RegistrarConfig::default())
-}
-
-/// Send a REGISTER built by [`register`] at `at(t)` from [`source`].
-async fn send(
-    reg: &Registrar,
-    call_id: &str,
-    cseq: u32,
-    contacts: &[&str],
-    expires: Option<&str>,
-    t: u64,
-) -> Response {
-    let req = register(call_id, cseq, contacts, expires);
-    reg.handle(&req, AOR, source(), at(t)).await
-}
 
 fn contact_uris(bindings: &[Binding]) -> Vec<&str> {
     bindings.iter().map(|b| b.contact.as_str()).collect()
