@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Run the PBX on a fresh machine. For now this is the flow simulator on the
-# example flow: it builds the auto-attendant component and plays every one
-# of its scenarios, printing each call's trace. (The SIP server joins here
-# when it exists.)
+# Run the PBX on a fresh machine, on its embedded default: a SQLite store in
+# ./data (or $PBX_DATA_DIR), a demo tenant with three extensions on first
+# start (credentials printed and kept in data/demo-credentials.txt), SIP on
+# 127.0.0.1:5060 (UDP and TCP) and the admin API on 127.0.0.1:8080.
+# Extra arguments go to `pbx serve` (see `pbx serve --help`), e.g.
+# `scripts/run.sh --md5-only` for phones that cannot do SHA-256 digest.
 set -euo pipefail
 
 workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,8 +14,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$workspace/target}"
 scripts/install-build-deps.sh >/dev/null
 scripts/build-flows.sh >/dev/null
 cargo build -p pbx
-flow="$CARGO_TARGET_DIR/wasm32-wasip2/flow/auto_attendant.wasm"
-"$CARGO_TARGET_DIR/debug/pbx" flow describe "$flow"
-echo
-exec "$CARGO_TARGET_DIR/debug/pbx" flow test "$flow" \
-    $(ls scripts/scenarios/auto-attendant/*.toml | grep -v '/base.toml$')
+exec "$CARGO_TARGET_DIR/debug/pbx" serve --data-dir "${PBX_DATA_DIR:-$workspace/data}" "$@"

@@ -24,6 +24,9 @@ enum Command {
     /// Work with call flows (WebAssembly components).
     #[command(subcommand)]
     Flow(cmd::flow::FlowCommand),
+    /// Run the PBX: SIP, the admin API, and on first start a demo tenant
+    /// with three extensions (credentials printed).
+    Serve(cmd::serve::ServeArgs),
     /// Set the PBX up: tenants, extensions, flows, call records (in the
     /// data directory's database, or PostgreSQL with --database).
     Admin {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Flow(c) => cmd::flow::run(c).await,
             Command::Admin { store, command } => cmd::admin::run(store, command).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
         }
     })
 }

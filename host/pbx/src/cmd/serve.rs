@@ -1,0 +1,177 @@
+//! `pbx serve`: the PBX on its embedded default. A SQLite store in the
+//! data directory (a demo tenant with three extensions on first start,
+//! credentials printed), the SIP service (registrations kept in the store,
+//! calls between extensions through the B2BUA) and the admin API.
+//!
+//! Not yet: flow-driven calls (the call model), media anchoring, and
+//! picking up credential changes made while running (restart to apply).
+
+use clap::Args;
+use pbx::registrations::StoredRegistrations;
+use pbx_api::{AppState, server};
+use pbx_flow::{FlowEngine, FlowLimits};
+use pbx_sip::auth::{Algorithm, InMemoryCredentials};
+use pbx_sip::service::{ServiceConfig, start};
+use pbx_store::repo::extensions::{ClassOfService, ExtensionSpec};
+use pbx_store::{Page, Store, StoreConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// `pbx serve` options.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Data directory (SQLite database, flow components).
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    /// SIP address (UDP and TCP).
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    sip: SocketAddr,
+    /// Admin API address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    api: SocketAddr,
+    /// Digest realm phones authenticate in.
+    #[arg(long, default_value = "pbx")]
+    realm: String,
+    /// Offer MD5 digest only (some phones, e.g. baresip 1.0, refuse a
+    /// challenge that also offers SHA-256).
+    #[arg(long)]
+    md5_only: bool,
+}
+
+/// The demo tenant's extensions.
+const DEMO_EXTENSIONS: [&str; 3] = ["1001", "1002", "1003"];
+
+/// Run the PBX until Ctrl-C.
+pub async fn run(args: ServeArgs) -> ExitCode {
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A random password of 16 letters and digits.
+fn password() -> String {
+    const CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..16)
+        .map(|_| CHARS[rand::random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// On first start: the demo tenant, its admin and three extensions.
+/// Returns the lines to print (and keep in the data directory).
+async fn seed_demo(store: &Store) -> Result<Vec<String>, String> {
+    let fail = |e: pbx_store::StoreError| e.to_string();
+    let admin_password = password();
+    let seeded = server::seed(store, "demo", &admin_password)
+        .await
+        .map_err(fail)?;
+    let mut lines = vec![
+        "demo tenant created".to_string(),
+        format!(
+            "  API admin: {} / {admin_password}",
+            seeded.admin.spec.username
+        ),
+        format!("  API token: {}", seeded.admin_token),
+    ];
+    for number in DEMO_EXTENSIONS {
+        let secret = password();
+        let spec = ExtensionSpec {
+            number: number.to_string(),
+            display_name: format!("Demo {number}"),
+            sip_username: number.to_string(),
+            sip_password: secret.clone(),
+            voicemail_pin: None,
+            class_of_service: ClassOfService::National,
+            pickup_group: None,
+            call_group: None,
+            forwarding: Vec::new(),
+            personal_flow_id: None,
+            personal_flow_params: serde_json::Value::Null,
+            language: None,
+        };
+        store
+            .create_extension("serve", seeded.tenant.id, &spec)
+            .await
+            .map_err(fail)?;
+        lines.push(format!("  SIP extension {number} password {secret}"));
+    }
+    Ok(lines)
+}
+
+/// Every extension's SIP credentials.
+async fn credentials(store: &Store, realm: &str) -> Result<(InMemoryCredentials, usize), String> {
+    let fail = |e: pbx_store::StoreError| e.to_string();
+    let mut creds = InMemoryCredentials::new();
+    let mut count = 0;
+    let tenants = store.list_tenants(Page::first(1000)).await.map_err(fail)?;
+    for tenant in tenants.items {
+        let extensions = store
+            .list_extensions(tenant.id, Page::first(1000))
+            .await
+            .map_err(fail)?;
+        for e in extensions.items {
+            creds.add_password(realm, &e.spec.sip_username, &e.spec.sip_password);
+            count += 1;
+        }
+    }
+    Ok((creds, count))
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let store = Store::open(&StoreConfig::sqlite(&args.data_dir))
+        .await
+        .map_err(|e| e.to_string())?;
+    let first_start = store
+        .list_tenants(Page::first(1))
+        .await
+        .map_err(|e| e.to_string())?
+        .total
+        == 0;
+    let notes = args.data_dir.join("demo-credentials.txt");
+    if first_start {
+        let lines = seed_demo(&store).await?;
+        let text = lines.join("\n") + "\n";
+        std::fs::write(&notes, &text)
+            .map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
+        print!("{text}");
+    } else if let Ok(text) = std::fs::read_to_string(&notes) {
+        print!("{text}");
+    }
+    let (creds, count) = credentials(&store, &args.realm).await?;
+    let mut config = ServiceConfig::new(args.realm.clone(), Arc::new(creds), args.sip);
+    config.store = Arc::new(StoredRegistrations::new(store.clone()));
+    if args.md5_only {
+        config.auth.algorithms = vec![Algorithm::Md5];
+    }
+    let sip = start(config)
+        .await
+        .map_err(|e| format!("cannot open SIP on {}: {e}", args.sip))?;
+    let engine = FlowEngine::new(FlowLimits::default(), None)
+        .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
+    let listener = tokio::net::TcpListener::bind(args.api)
+        .await
+        .map_err(|e| format!("cannot open the API on {}: {e}", args.api))?;
+    let api_addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let api = tokio::spawn(server::serve(
+        listener,
+        AppState::new(store, engine),
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    ));
+    println!(
+        "SIP on udp/tcp {} (realm {}, {count} extensions); API on http://{api_addr}/api/v1 (OpenAPI: /api/v1/openapi.json)",
+        sip.udp_addr().unwrap_or(args.sip),
+        args.realm
+    );
+    println!("ready; Ctrl-C stops");
+    let _ = tokio::signal::ctrl_c().await;
+    sip.shutdown().await;
+    let _ = api.await;
+    Ok(())
+}
