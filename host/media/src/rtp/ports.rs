@@ -72,7 +72,9 @@ mod tests {
 
     #[test]
     fn allocates_pairs_and_reports_exhaustion() {
-        let a = PortAllocator::new("127.0.0.1".parse().unwrap(), 41001, 41006).unwrap();
+        // Below Linux's ephemeral range (32768-60999), so that no socket of
+        // another test can be handed one of these ports by the kernel.
+        let a = PortAllocator::new("127.0.0.1".parse().unwrap(), 31001, 31006).unwrap();
         let (r1, c1) = a.allocate().unwrap();
         let p = r1.local_addr().unwrap().port();
         assert_eq!(p % 2, 0);
