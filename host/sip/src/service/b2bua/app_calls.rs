@@ -148,14 +148,9 @@ impl B2bua {
                 self.end(id, now, CallOutcome::Failed(480));
             }
             AppAction::Hangup => {
-                let target = call.target(Leg::A);
-                let bye = call.dialog_mut(Leg::A).map(|d| {
-                    let bye = d.bye(now);
-                    d.terminate();
-                    bye
-                });
+                let bye = call.bye_leg(Leg::A, now);
                 call.two_xx.clear();
-                if let (Some(bye), Some(target)) = (bye, target) {
+                if let Some((bye, target)) = bye {
                     self.start(layer, now, id, bye, target, ClientRole::Other, &mut out);
                 }
                 self.end(id, now, CallOutcome::CalleeHungUp);

@@ -142,13 +142,7 @@ impl B2bua {
             return;
         };
         // The transferor's leg of the consultation call: hung up.
-        let bye_target = c2.target(consult_leg);
-        let bye = c2.dialog_mut(consult_leg).map(|d| {
-            let bye = d.bye(now);
-            d.terminate();
-            bye
-        });
-        if let (Some(bye), Some(t)) = (bye, bye_target) {
+        if let Some((bye, t)) = c2.bye_leg(consult_leg, now) {
             self.start(layer, now, consult, bye, t, ClientRole::Other, out);
         }
         self.by_dialog.remove(moved.id());

@@ -223,6 +223,16 @@ impl Call {
         }
     }
 
+    /// A BYE ending `leg`'s dialog (now terminated) and where it goes,
+    /// when the leg has a dialog.
+    pub(super) fn bye_leg(&mut self, leg: Leg, now: Duration) -> Option<(Request, Target)> {
+        let target = self.target(leg)?;
+        let d = self.dialog_mut(leg)?;
+        let bye = d.bye(now);
+        d.terminate();
+        Some((bye, target))
+    }
+
     pub(super) fn target(&self, leg: Leg) -> Option<Target> {
         match leg {
             Leg::A => Some(self.a_target),

@@ -360,18 +360,10 @@ impl B2bua {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let mut byes = Vec::new();
-        for leg in [Leg::A, Leg::B] {
-            let target = call.target(leg);
-            let bye = call.dialog_mut(leg).map(|d| {
-                let bye = d.bye(now);
-                d.terminate();
-                bye
-            });
-            if let (Some(bye), Some(target)) = (bye, target) {
-                byes.push((bye, target));
-            }
-        }
+        let byes: Vec<_> = [Leg::A, Leg::B]
+            .into_iter()
+            .filter_map(|leg| call.bye_leg(leg, now))
+            .collect();
         call.two_xx.clear();
         for (bye, target) in byes {
             self.start(layer, now, id, bye, target, ClientRole::Other, out);

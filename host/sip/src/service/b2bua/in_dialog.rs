@@ -61,14 +61,8 @@ impl B2bua {
                 call.transfer = None;
                 let ended = call.ended_at.is_some();
                 call.two_xx.clear();
-                let other = leg.other();
-                let target = call.target(other);
-                let bye = call.dialog_mut(other).map(|d| {
-                    let bye = d.bye(now);
-                    d.terminate();
-                    bye
-                });
-                if let (Some(bye), Some(target), false) = (bye, target, ended) {
+                let bye = call.bye_leg(leg.other(), now);
+                if let (Some((bye, target)), false) = (bye, ended) {
                     self.start(layer, now, id, bye, target, ClientRole::Other, out);
                 }
                 if !ended {

@@ -50,18 +50,7 @@ impl B2bua {
             }
             call.two_xx.retain(|(_, r)| !r.is_finished());
             if gave_up && call.ended_at.is_none() {
-                let mut byes = Vec::new();
-                for leg in [Leg::A, Leg::B] {
-                    let target = call.target(leg);
-                    let bye = call.dialog_mut(leg).map(|d| d.bye(now));
-                    if let (Some(bye), Some(target)) = (bye, target) {
-                        byes.push((bye, target));
-                    }
-                }
-                for (bye, target) in byes {
-                    self.start(layer, now, id, bye, target, ClientRole::Other, &mut out);
-                }
-                self.end(id, now, CallOutcome::NoAck);
+                self.hang_up_both(layer, now, id, CallOutcome::NoAck, &mut out);
             }
         }
         out

@@ -517,13 +517,7 @@ impl B2bua {
             return;
         }
         let transferee = transfer.transferor.other();
-        let target = call.target(transferee);
-        let bye = call.dialog_mut(transferee).map(|d| {
-            let bye = d.bye(now);
-            d.terminate();
-            bye
-        });
-        if let (Some(bye), Some(target)) = (bye, target) {
+        if let Some((bye, target)) = call.bye_leg(transferee, now) {
             self.start(layer, now, id, bye, target, ClientRole::Other, out);
         }
         let outcome = match transfer.transferor {
