@@ -125,6 +125,11 @@ fn goertzel_tells_the_two_tones_apart_through_g711() {
     assert!((1.9..=2.05).contains(&at_1000), "1000 Hz for {at_1000} s");
     assert!((0.9..=1.05).contains(&at_600), "600 Hz for {at_600} s");
     assert_eq!(tone_seconds(&heard, 800.0), 0.0);
+    // A beep of unknown pitch, found by the scan (and only where it is).
+    let beep = wav(g711(&tone(857.0, 0.3, RATE, 0.4)));
+    let found = any_tone_seconds(&beep, 300.0, 2000.0);
+    assert!((0.25..=0.31).contains(&found), "beep for {found} s");
+    assert!(any_tone_seconds(&wav(speechlike(4, 3.0)), 300.0, 2000.0) < 0.2);
     // Speech is not a tone; silence is nothing.
     assert!(tone_seconds(&wav(speechlike(3, 3.0)), 1000.0) < 0.2);
     assert_eq!(tone_seconds(&wav(silence(2.0)), 1000.0), 0.0);

@@ -62,7 +62,7 @@ async fn the_ivr_greets_routes_on_a_digit_and_bridges_the_media() {
 
     // What the caller heard: the greeting (not the closed message), then
     // 1002's tone.
-    let (_, heard) = recording_of(&pbx, &caller).await;
+    let (_, heard) = recording_of(&pbx, &caller, mark).await;
     let greeting_at = assert_heard(&pbx, &heard, "office-welcome");
     assert_not_heard(&pbx, &heard, "office-closed");
     let after_greeting = heard.slice(greeting_at + prompt_seconds("office-welcome"), 1e9);

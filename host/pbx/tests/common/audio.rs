@@ -189,6 +189,23 @@ pub fn tone_seconds(wav: &Wav, freq: f64) -> f64 {
     hits as f64 * 0.05
 }
 
+/// How many seconds of `wav` carry some pure tone between `lo` and `hi`
+/// Hz (a beep of unknown pitch): 50 ms blocks louder than -40 dBFS where
+/// one frequency (10 Hz steps) holds over 60% of the energy.
+pub fn any_tone_seconds(wav: &Wav, lo: f64, hi: f64) -> f64 {
+    let block = (wav.rate / 20) as usize;
+    let steps = ((hi - lo) / 10.0) as usize;
+    let hits = wav
+        .samples
+        .chunks_exact(block)
+        .filter(|b| {
+            db(rms(b)) > -40.0
+                && (0..=steps).any(|i| tone_share(b, wav.rate, lo + 10.0 * i as f64) > 0.6)
+        })
+        .count();
+    hits as f64 * 0.05
+}
+
 /// Frame length of the envelopes, in seconds.
 const FRAME: f64 = 0.02;
 /// Envelope floor: quieter frames count as this (silence, G.711 idle noise).

@@ -200,6 +200,20 @@ impl Baresip {
         }
     }
 
+    /// Wait until its registration succeeded (baresip prints
+    /// `USER@HOST: {0/UDP/v4} 200 OK`; the ctrl_tcp event may come before
+    /// the test connects); false after `PATIENCE`.
+    pub async fn wait_registered(&self, user: &str) -> bool {
+        let needle = format!("{user}@");
+        super::wait_for(PATIENCE, || {
+            std::fs::read_to_string(&self.log)
+                .unwrap_or_default()
+                .lines()
+                .any(|l| l.contains(&needle) && l.contains("200 OK"))
+        })
+        .await
+    }
+
     /// What it heard in its last call (sndfile's `*-dec.wav`), when it
     /// recorded one.
     pub fn heard(&self) -> Option<PathBuf> {

@@ -41,9 +41,9 @@ pub async fn baresip_answering(pbx: &Pbx, number: &str, play: &Path) -> Baresip 
         play: Some(play.to_path_buf()),
         record: true,
     };
-    let mut phone = Baresip::start(pbx.sip, &options).await;
+    let phone = Baresip::start(pbx.sip, &options).await;
     assert!(
-        phone.wait_event("REGISTER_OK").await,
+        phone.wait_registered(number).await,
         "baresip {number} did not register\n{}\n{}",
         phone.log(),
         pbx.log()
@@ -88,9 +88,10 @@ pub fn load(path: &Path) -> Wav {
     audio::read_wav(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The caller's finished recording (its call ended), read.
-pub async fn recording_of(pbx: &Pbx, phone: &Pjsua2) -> (PathBuf, Wav) {
-    let path = phone.recording().await.unwrap_or_else(|| {
+/// What the phone's call from event `mark` on heard (the call ended),
+/// read.
+pub async fn recording_of(pbx: &Pbx, phone: &Pjsua2, mark: usize) -> (PathBuf, Wav) {
+    let path = phone.recording(mark).await.unwrap_or_else(|| {
         panic!(
             "{}'s recording did not complete\n{}\n{}",
             phone.user,
@@ -162,4 +163,70 @@ pub async fn records_at_least(pbx: &Pbx, api: &Api, number: &str, n: usize) -> V
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `caller` hangs up its live call; waits for the end of the call that
+/// began at event `mark`.
+pub async fn hang_up(pbx: &Pbx, caller: &mut Pjsua2, mark: usize) {
+    caller.command("hangup");
+    assert!(
+        caller.wait_since(mark, "DISCONNECTED").await.is_some(),
+        "{}'s call did not end after its BYE\n{}\n{}",
+        caller.user,
+        caller.log(),
+        pbx.log()
+    );
+}
+
+/// `caller` dials `number`, listens `seconds` and hangs up: what it heard.
+pub async fn call_and_listen(pbx: &Pbx, caller: &mut Pjsua2, number: &str, seconds: f64) -> Wav {
+    let mark = dial_answered(pbx, caller, number).await;
+    listen(seconds).await;
+    hang_up(pbx, caller, mark).await;
+    recording_of(pbx, caller, mark).await.1
+}
+
+/// A guest flow built by `scripts/build-flows.sh`
+/// (`$CARGO_TARGET_DIR/wasm32-wasip2/flow/NAME.wasm`), read.
+pub fn flow_wasm(name: &str) -> Vec<u8> {
+    // The pbx binary is at TARGET/debug/pbx.
+    let target = Path::new(env!("CARGO_BIN_EXE_pbx"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf();
+    let path = target
+        .join("wasm32-wasip2/flow")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: run scripts/build-flows.sh (with the same CARGO_TARGET_DIR)",
+            path.display()
+        )
+    })
+}
+
+/// `component` with a custom section `name` holding `data` appended: the
+/// same behaviour, other bytes (another hash, so another version).
+pub fn with_custom_section(component: &[u8], name: &str, data: &[u8]) -> Vec<u8> {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut payload = Vec::new();
+    leb128(name.len(), &mut payload);
+    payload.extend_from_slice(name.as_bytes());
+    payload.extend_from_slice(data);
+    let mut out = component.to_vec();
+    out.push(0); // custom section id
+    leb128(payload.len(), &mut out);
+    out.extend_from_slice(&payload);
+    out
 }

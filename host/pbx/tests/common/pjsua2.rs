@@ -45,7 +45,7 @@ pub struct Pjsua2Options {
     pub answer_delay: Duration,
     /// A WAV file (8 kHz mono 16-bit) played, looped, into its calls.
     pub play: Option<PathBuf>,
-    /// Record what its first call hears (see [`Pjsua2::recording`]).
+    /// Record what each call hears (see [`Pjsua2::recording`]).
     pub record: bool,
 }
 
@@ -69,7 +69,7 @@ impl Pjsua2Options {
         self
     }
 
-    /// The same, recording what its first call hears.
+    /// The same, recording what each call hears.
     pub fn recording(mut self) -> Pjsua2Options {
         self.record = true;
         self
@@ -115,7 +115,7 @@ impl Pjsua2 {
             cmd.arg("--play").arg(wav);
         }
         if options.record {
-            cmd.arg("--record").arg(dir.0.join("heard.wav"));
+            cmd.arg("--record").arg(&dir.0);
         }
         if let Some(code) = options.answer {
             cmd.args(["--answer", &code.to_string()]).args([
@@ -224,12 +224,12 @@ impl Pjsua2 {
         wait_for(self.patience, || self.session_requests().len() >= n).await
     }
 
-    /// The WAV of what its first call heard, once the recording is
-    /// complete (the call ended or `stop_record` was sent); None when
-    /// it did not end within the patience.
-    pub async fn recording(&self) -> Option<PathBuf> {
-        self.wait_event("RECORDED").await?;
-        Some(self.dir.0.join("heard.wav"))
+    /// The WAV of what the first call from event `mark` on heard, once
+    /// the recording is complete (the call ended or `stop_record` was
+    /// sent); None when it did not end within the patience.
+    pub async fn recording(&self, mark: usize) -> Option<PathBuf> {
+        let event = self.wait_since(mark, "RECORDED ").await?;
+        Some(PathBuf::from(event.strip_prefix("RECORDED ").unwrap()))
     }
 
     /// Its working directory (recordings, logs).

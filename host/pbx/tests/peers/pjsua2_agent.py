@@ -22,8 +22,8 @@ Events (stdout):
                                        sendonly, recvonly or inactive
   TSX <role> <method> <code>           a transaction completed (UAC/UAS)
   DTMF <digit> <method>                a digit arrived (RFC2833, SIP_INFO)
-  RECORDING <path>                     the recorder started on a live call
-  RECORDED <path>                      the recording is complete (the call
+  RECORDING <path>                     a call's recorder started (--record)
+  RECORDED <path>                      that recording is complete (the call
                                        ended or `stop_record` was given)
   OK <command>                         a command was carried out
   ERROR <command> <message>            a command failed
@@ -38,7 +38,7 @@ Commands (stdin):
                  the last one, REFER with Replaces)
   play <file.wav> | play none (what the live call hears from now on,
                  looped; 8 kHz mono 16-bit)
-  stop_record (close the recording now: RECORDED follows)
+  stop_record (close the live call's recording now: RECORDED follows)
 
 Run with --help for the options. Needs the PyPI package pjsua2-python
 (scripts/install-test-peers.sh installs it).
@@ -122,9 +122,7 @@ class Agent:
         self.quit = False
         # The WAV played into calls (None: silence) and the recording.
         self.play = args.play
-        self.recorder = None
-        self.recorder_path = None
-        self.recorded = False
+        self.recordings = 0
 
 
 def call_audio(call):
@@ -153,27 +151,30 @@ def start_player(agent, call):
 
 
 def start_recorder(agent, call):
-    """Record what `call` hears into --record (the first call only)."""
-    if agent.args.record is None or agent.recorder is not None or agent.recorded:
+    """Record what `call` hears into --record's directory, one file per
+    call (call-1.wav, call-2.wav...)."""
+    if agent.args.record is None or call.recorder is not None or call.recorded:
         return
     audio = call_audio(call)
     if audio is None:
         return
+    agent.recordings += 1
+    path = os.path.join(agent.args.record, "call-%d.wav" % agent.recordings)
     recorder = pj.AudioMediaRecorder()
-    recorder.createRecorder(agent.args.record)
+    recorder.createRecorder(path)
     audio.startTransmit(recorder)
-    agent.recorder = recorder
-    agent.recorder_path = agent.args.record
-    emit("RECORDING", agent.args.record)
+    call.recorder = recorder
+    call.recorder_path = path
+    emit("RECORDING", path)
 
 
-def stop_recorder(agent):
-    """Close the recording (its WAV header is written on destruction)."""
-    if agent.recorder is None:
+def stop_recorder(call):
+    """Close a call's recording (its WAV header is written on destruction)."""
+    if call.recorder is None:
         return
-    agent.recorder = None
-    agent.recorded = True
-    emit("RECORDED", agent.recorder_path)
+    call.recorder = None
+    call.recorded = True
+    emit("RECORDED", call.recorder_path)
 
 
 class AgentCall(pj.Call):
@@ -185,6 +186,9 @@ class AgentCall(pj.Call):
         self.ended = False
         self.player = None
         self.media_up = False
+        self.recorder = None
+        self.recorder_path = None
+        self.recorded = False
 
     def onCallState(self, prm):
         ci = self.getInfo()
@@ -331,7 +335,9 @@ def run_command(agent, ep, line):
             if call is not None and call.media_up:
                 start_player(agent, call)
         elif cmd == "stop_record":
-            stop_recorder(agent)
+            if call is None:
+                raise ValueError("no call in progress")
+            stop_recorder(call)
         elif cmd == "register":
             agent.account.setRegistration(True)
         elif cmd == "unregister":
@@ -372,7 +378,11 @@ def parse_args():
     p.add_argument("--answer-delay-ms", type=int, default=0)
     p.add_argument("--register-timeout", type=int, default=60, help="REGISTER expiry, seconds")
     p.add_argument("--play", default=None, help="WAV played (looped) into every call")
-    p.add_argument("--record", default=None, help="WAV file recording what the first call hears")
+    p.add_argument(
+        "--record",
+        default=None,
+        help="directory where what each call hears is recorded (call-N.wav)",
+    )
     p.add_argument("--log", default=None, help="pjsip log file (level 5, SIP messages)")
     return p.parse_args()
 
@@ -473,12 +483,9 @@ def main():
                     emit("ERROR", "answer", e.info().replace("\n", " "))
         # Drop ended calls here, outside their callbacks; a recording
         # ends with its call.
-        if agent.recorder is not None and not any(
-            not c.ended for c in agent.calls
-        ):
-            stop_recorder(agent)
         for c in agent.calls:
             if c.ended:
+                stop_recorder(c)
                 c.player = None
         agent.calls = [c for c in agent.calls if not c.ended]
         readable, _, _ = select.select([0], [], [], 0)
@@ -497,8 +504,8 @@ def main():
     deadline = time.monotonic() + 0.5
     while time.monotonic() < deadline:
         ep.libHandleEvents(20)
-    stop_recorder(agent)
     for c in agent.calls:
+        stop_recorder(c)
         c.player = None
     agent.calls = []
     agent.pending_answers = []
