@@ -72,6 +72,10 @@ pub trait CallControl: Send {
     async fn set_record_field(&mut self, name: String, value: String) -> Result<(), Error>;
     /// Silence.
     async fn pause(&mut self, duration_ms: u32) -> Result<Option<char>, Error>;
+    /// The control itself, so that whoever created it gets its own type
+    /// back from [`CallReport`](crate::CallReport) when the flow is done
+    /// (the call model finishes the call with it). Implement as `self`.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
 }
 
 /// A tenant's data as flows see it: schedules, holidays, flags, key-value

@@ -1,7 +1,8 @@
 //! The call model: where SIP, media, flows and storage meet. Only this
 //! crate (and the `pbx` binary built from it) sees all of them.
 //!
-//! Today it holds the glue between the SIP stack and the store
-//! ([`registrations`]); the flow-driven call model grows here.
+//! [`call`] runs flow-driven calls; [`registrations`] keeps the SIP
+//! registrations in the store.
 
+pub mod call;
 pub mod registrations;

@@ -171,6 +171,10 @@ impl SimCall {
 
 #[async_trait]
 impl CallControl for SimCall {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
+    }
+
     fn info(&self) -> CallInfo {
         self.info.clone()
     }

@@ -12,8 +12,8 @@ use common::baresip::Baresip;
 use common::*;
 use pbx_sip::auth::{Algorithm, InMemoryCredentials};
 use pbx_sip::service::{
-    AppCall, AppConfig, AppEvent, CallOutcome, CallRouter, NewCall, RouteDecision, ServiceConfig,
-    ServiceHandle, start,
+    AppCall, AppConfig, AppEvent, CallOutcome, CallRouter, DialRequest, NewCall, RouteDecision,
+    ServiceConfig, ServiceHandle, start,
 };
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -39,6 +39,7 @@ impl CallRouter for Router {
 async fn service() -> (ServiceHandle, mpsc::UnboundedReceiver<AppCall>) {
     let mut creds = InMemoryCredentials::new();
     creds.add_password("pbx.test", "1001", PASSWORD);
+    creds.add_password("pbx.test", "1002", PASSWORD);
     let mut config =
         ServiceConfig::new("pbx.test", Arc::new(creds), "127.0.0.1:0".parse().unwrap());
     config.auth.algorithms = vec![Algorithm::Md5];
@@ -180,5 +181,106 @@ async fn router_refusals_and_default_routing_still_apply() {
         "nothing reached the application"
     );
     drop(phone);
+    service.shutdown().await;
+}
+
+/// The application dials: extension 1002 (auto-answer) is rung with the
+/// application's offer while the caller's leg stays with the application;
+/// the callee hanging up hands the caller back; a second dial is dropped
+/// by the application; an unknown extension fails with 404 at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_dials_an_extension_and_gets_the_caller_back() {
+    let _serial = SERIAL.lock().await;
+    let (service, mut incoming) = service().await;
+    let pbx = service.udp_addr().unwrap();
+    let mut caller = Baresip::start(pbx, PASSWORD, "1001", "manual").await;
+    let mut callee = Baresip::start(pbx, PASSWORD, "1002", "auto").await;
+    assert!(
+        wait_for(PATIENCE, || !service
+            .lookup("sip:1001@127.0.0.1")
+            .is_empty()
+            && !service.lookup("sip:1002@127.0.0.1").is_empty())
+        .await
+    );
+    caller.command("dial", &format!("sip:5000@{pbx}")).await;
+    let mut call = tokio::time::timeout(PATIENCE, incoming.recv())
+        .await
+        .expect("a call for the application")
+        .unwrap();
+    assert!(!call.call_id.is_empty());
+    call.answer(app_sdp());
+    assert_eq!(event(&mut call).await, AppEvent::Confirmed);
+
+    call.dial(DialRequest {
+        users: vec!["4444".into()],
+        caller_id: None,
+        offer: app_sdp(),
+    });
+    assert_eq!(event(&mut call).await, AppEvent::DialFailed { status: 404 });
+
+    call.dial(DialRequest {
+        users: vec!["1002".into()],
+        caller_id: Some(("5000".into(), Some("Reception".into()))),
+        offer: app_sdp(),
+    });
+    let answered = loop {
+        match event(&mut call).await {
+            AppEvent::DialRinging { user, .. } => assert_eq!(user, "1002"),
+            other => break other,
+        }
+    };
+    let AppEvent::DialAnswered { user, sdp } = answered else {
+        panic!("expected DialAnswered, got {answered:?}");
+    };
+    assert_eq!(user, "1002");
+    assert!(String::from_utf8_lossy(&sdp).contains("m=audio"));
+    assert!(
+        callee.wait_event("CALL_ESTABLISHED").await,
+        "{}",
+        callee.log()
+    );
+    assert!(
+        callee.log().contains("5000"),
+        "the callee sees the presented caller id: {}",
+        callee.log()
+    );
+
+    // The callee hangs up: the caller stays with the application.
+    callee.command("hangup", "").await;
+    assert_eq!(event(&mut call).await, AppEvent::DialHungUp);
+
+    // Dial again, then the application drops the dial once answered.
+    let mark = callee.seen_count();
+    call.dial(DialRequest {
+        users: vec!["1002".into()],
+        caller_id: None,
+        offer: app_sdp(),
+    });
+    loop {
+        match event(&mut call).await {
+            AppEvent::DialRinging { .. } => {}
+            AppEvent::DialAnswered { .. } => break,
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+    assert!(
+        callee.wait_event_since(mark, "CALL_ESTABLISHED").await,
+        "{}",
+        callee.log()
+    );
+    call.drop_dial();
+    assert!(
+        callee.wait_event_since(mark, "CALL_CLOSED").await,
+        "{}",
+        callee.log()
+    );
+    // The caller is still connected to the application.
+    call.hangup();
+    assert_eq!(
+        event(&mut call).await,
+        AppEvent::Ended(CallOutcome::CalleeHungUp)
+    );
+    assert!(caller.wait_event("CALL_CLOSED").await, "{}", caller.log());
+    drop((caller, callee));
     service.shutdown().await;
 }

@@ -228,6 +228,10 @@ impl FakeCall {
 
 #[async_trait]
 impl CallControl for FakeCall {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        self
+    }
+
     fn info(&self) -> CallInfo {
         self.info.clone()
     }

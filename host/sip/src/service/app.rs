@@ -89,8 +89,44 @@ pub enum AppEvent {
         /// The caller's new SDP.
         sdp: Bytes,
     },
+    /// A dialled party rings: 180, or 183 with its early media SDP.
+    DialRinging {
+        /// The extension that rings.
+        user: String,
+        /// Its early-media SDP, if it sent one.
+        early_media: Option<Bytes>,
+    },
+    /// A dialled party answered with `sdp`; the others were cancelled.
+    DialAnswered {
+        /// The extension that answered.
+        user: String,
+        /// Its SDP answer to the application's offer.
+        sdp: Bytes,
+    },
+    /// The dial failed: every contact gave a final failure (the best one
+    /// is `status`: 486 busy, 603 declined, 480/408 no answer, ...), or
+    /// no target had a registered contact (480) or existed (404).
+    DialFailed {
+        /// The best final status of the forks.
+        status: u16,
+    },
+    /// The answered party hung up (BYE); the caller's leg stays up.
+    DialHungUp,
     /// The call is over: how it ended.
     Ended(CallOutcome),
+}
+
+/// What the application dials for a call: every registered contact of
+/// each extension in `users` rings with `offer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialRequest {
+    /// Extensions (digest user names) to ring, all at once.
+    pub users: Vec<String>,
+    /// Caller id presented: number (URI user) and display name. `None`
+    /// presents the call's caller.
+    pub caller_id: Option<(String, Option<String>)>,
+    /// The application's SDP offer for the dialled leg.
+    pub offer: Bytes,
 }
 
 /// What the application asks of the service for a call.
@@ -100,6 +136,8 @@ pub(crate) enum AppAction {
     Answer(Bytes),
     Reject(u16),
     Hangup,
+    Dial(DialRequest),
+    DropDial,
 }
 
 /// A command for the driver: `action` on call `call`.
@@ -114,6 +152,10 @@ pub(crate) struct AppCommand {
 pub struct AppCall {
     /// The service's id of the call (for logs).
     pub id: u64,
+    /// The caller's SIP Call-ID.
+    pub call_id: String,
+    /// The caller's display name (From header), when it sent one.
+    pub caller_name: Option<String>,
     /// Who calls, as given to the router.
     pub caller: String,
     /// The dialled number or DID, as given to the router.
@@ -156,6 +198,21 @@ impl AppCall {
     /// Hang up: a BYE once answered, else 480.
     pub fn hangup(&self) {
         self.send(AppAction::Hangup);
+    }
+
+    /// Ring the extensions of `request` for this call (the caller's leg
+    /// is not touched): [`AppEvent::DialRinging`], then
+    /// [`AppEvent::DialAnswered`] or [`AppEvent::DialFailed`] follow, and
+    /// [`AppEvent::DialHungUp`] when the answered party hangs up. A dial
+    /// in progress is dropped first.
+    pub fn dial(&self, request: DialRequest) {
+        self.send(AppAction::Dial(request));
+    }
+
+    /// Stop the dial: CANCEL the contacts still ringing, or BYE the one
+    /// that answered. No event follows.
+    pub fn drop_dial(&self) {
+        self.send(AppAction::DropDial);
     }
 
     /// The next event; `None` after [`AppEvent::Ended`] or when the

@@ -65,7 +65,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-pub use app::{AppCall, AppConfig, AppEvent, CallRouter, NewCall, RouteDecision};
+pub use app::{AppCall, AppConfig, AppEvent, CallRouter, DialRequest, NewCall, RouteDecision};
 pub use b2bua::{CallOutcome, CallRecord};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

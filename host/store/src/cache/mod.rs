@@ -29,6 +29,8 @@ struct Snapshot {
     tenants: HashMap<TenantId, Arc<TenantRouting>>,
     /// DID number -> tenant, the first look-up of every incoming call.
     dids: HashMap<String, TenantId>,
+    /// SIP user name of an extension -> tenant, for internal calls.
+    users: HashMap<String, TenantId>,
 }
 
 struct CacheInner {
@@ -140,6 +142,14 @@ impl RoutingCache {
         snap.tenants.get(id).cloned()
     }
 
+    /// The snapshot of the tenant whose extension has SIP user name
+    /// `username` (the caller of an internal call).
+    pub fn tenant_for_user(&self, username: &str) -> Option<Arc<TenantRouting>> {
+        let snap = self.snapshot();
+        let id = snap.users.get(username)?;
+        snap.tenants.get(id).cloned()
+    }
+
     /// How many reloads have been applied (grows by one per reload).
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
@@ -160,6 +170,7 @@ impl RoutingCache {
         let mut next = Snapshot {
             tenants: guard.tenants.clone(),
             dids: guard.dids.clone(),
+            users: guard.users.clone(),
         };
         edit(&mut next);
         *guard = Arc::new(next);
@@ -176,10 +187,14 @@ impl RoutingCache {
         };
         self.swap(|snap| {
             snap.dids.retain(|_, t| *t != id);
+            snap.users.retain(|_, t| *t != id);
             match loaded {
                 Some(t) => {
                     for d in &t.dids {
                         snap.dids.insert(d.spec.number.clone(), id);
+                    }
+                    for e in t.extensions.values() {
+                        snap.users.insert(e.spec.sip_username.clone(), id);
                     }
                     snap.tenants.insert(id, Arc::new(t));
                 }
@@ -198,6 +213,9 @@ impl RoutingCache {
         let mut next = Snapshot::default();
         for t in tenants {
             let r = load_tenant(store, t.id).await?;
+            for e in r.extensions.values() {
+                next.users.insert(e.spec.sip_username.clone(), t.id);
+            }
             for d in &r.dids {
                 next.dids.insert(d.spec.number.clone(), t.id);
             }

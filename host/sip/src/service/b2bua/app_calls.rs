@@ -45,6 +45,8 @@ impl B2bua {
         self.next_id += 1;
         let handed = AppCall {
             id,
+            call_id: req.headers.get("Call-ID").unwrap_or_default().to_string(),
+            caller_name: req.headers.get("From").and_then(display_name),
             caller: new.caller.clone(),
             callee: new.callee.clone(),
             trunk: new.trunk,
@@ -147,7 +149,13 @@ impl B2bua {
                 respond(layer, now, &a_key, gone, &mut out);
                 self.end(id, now, CallOutcome::Failed(480));
             }
+            AppAction::Dial(request) => self.app_dial(layer, now, id, request, &mut out),
+            AppAction::DropDial => self.app_drop_dial(layer, now, id, &mut out),
             AppAction::Hangup => {
+                self.app_drop_dial(layer, now, id, &mut out);
+                let Some(call) = self.calls.get_mut(&id) else {
+                    return out;
+                };
                 let bye = call.bye_leg(Leg::A, now);
                 call.two_xx.clear();
                 if let Some((bye, target)) = bye {
@@ -170,6 +178,7 @@ impl B2bua {
         now: Duration,
         key: &TransactionKey,
         id: u64,
+        leg: Leg,
         req: Request,
         out: &mut Vec<Effect>,
     ) {
@@ -177,6 +186,26 @@ impl B2bua {
             return respond(layer, now, key, no_dialog(&req), out);
         };
         let event = match req.method {
+            Method::Invite | Method::Update if leg == Leg::B => {
+                // The dialled party's refresh or hold: answered with the
+                // application's SDP for that leg; nothing to report.
+                let sdp = call.sdp[Leg::A.index()].clone();
+                let mut ok = req.response(200, reason_phrase(200), None);
+                ok.headers
+                    .push("Contact", &format!("<{}>", call.b_local.contact));
+                if !sdp.is_empty() && (!req.body.is_empty() || req.method == Method::Invite) {
+                    ok.headers.push("Content-Type", "application/sdp");
+                    ok.body = sdp;
+                }
+                if req.method == Method::Invite {
+                    call.two_xx.push((
+                        Leg::B,
+                        TwoXxRetransmitter::new(ok.clone(), layer.config(), now),
+                    ));
+                }
+                respond(layer, now, key, ok, out);
+                None
+            }
             Method::Invite | Method::Update => {
                 let sdp = call.sdp[Leg::B.index()].clone();
                 let mut ok = req.response(200, reason_phrase(200), None);
@@ -199,6 +228,16 @@ impl B2bua {
                 (!req.body.is_empty()).then(|| AppEvent::Reoffer {
                     sdp: req.body.clone(),
                 })
+            }
+            Method::Info | Method::Message if leg == Leg::B => {
+                respond(
+                    layer,
+                    now,
+                    key,
+                    req.response(200, reason_phrase(200), None),
+                    out,
+                );
+                None
             }
             Method::Info | Method::Message => {
                 call.relayed += 1;
@@ -229,5 +268,42 @@ impl B2bua {
         if let (Some(event), Some(app)) = (event, call.app.as_ref()) {
             let _ = app.send(event);
         }
+    }
+}
+
+/// The display name of a name-addr header value (`"Alice" <sip:...>` or
+/// `Alice <sip:...>`), unquoted; `None` when there is none.
+fn display_name(value: &str) -> Option<String> {
+    let value = value.trim_start();
+    let name = if let Some(rest) = value.strip_prefix('"') {
+        let mut name = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => name.extend(chars.next()),
+                '"' => break,
+                c => name.push(c),
+            }
+        }
+        name
+    } else {
+        value.split_once('<')?.0.trim().to_string()
+    };
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod display_name_tests {
+    use super::display_name;
+
+    #[test]
+    fn quoted_plain_and_absent_names() {
+        assert_eq!(
+            display_name("\"Ann \\\"A\\\" Lee\" <sip:1@x>;tag=1").as_deref(),
+            Some("Ann \"A\" Lee")
+        );
+        assert_eq!(display_name("Bob <sip:2@x>").as_deref(), Some("Bob"));
+        assert_eq!(display_name("<sip:3@x>"), None);
+        assert_eq!(display_name("sip:4@x;tag=2"), None);
     }
 }

@@ -175,6 +175,8 @@ pub(super) struct Call {
     pub(super) session: Option<SessionTimer>,
     /// Events for the application, when the call was handed to it.
     pub(super) app: Option<tokio::sync::mpsc::UnboundedSender<crate::service::app::AppEvent>>,
+    /// The application's dial in progress, for an application's call.
+    pub(super) app_dial: Option<Box<super::app_dial::AppDial>>,
     /// An outbound call's progress through its trunks.
     pub(super) outbound: Option<Box<Outbound>>,
     pub(super) ring_deadline: Option<Duration>,

@@ -89,6 +89,9 @@ impl B2bua {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if call.app.is_some() {
+            return self.app_fork_event(layer, now, id, i, event, out);
+        }
         let invite = call.forks[i].invite.clone();
         match event {
             TuEvent::Provisional(resp) => {

@@ -54,6 +54,13 @@ impl B2bua {
                 if self.transferor_left(id, leg) {
                     return;
                 }
+                let app = self.calls.get(&id).is_some_and(|c| c.app.is_some());
+                if app && leg == Leg::B {
+                    return self.app_callee_left(id);
+                }
+                if app {
+                    self.cancel_forks(layer, now, id, out);
+                }
                 self.abort_transfer(layer, now, id, out);
                 let Some(call) = self.calls.get_mut(&id) else {
                     return;
@@ -77,7 +84,7 @@ impl B2bua {
             // We never send reliable provisionals, so no PRACK can match.
             Method::Prack => respond(layer, now, key, no_dialog(&req), out),
             _ if self.calls.get(&id).is_some_and(|c| c.app.is_some()) => {
-                self.app_in_dialog(layer, now, key, id, req, out)
+                self.app_in_dialog(layer, now, key, id, leg, req, out)
             }
             _ => self.relay_request(layer, now, key, id, leg, req, out),
         }

@@ -56,6 +56,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 mod app_calls;
+mod app_dial;
 mod attended;
 mod call;
 mod extensions;

@@ -172,6 +172,7 @@ impl B2bua {
                 .flatten(),
             outbound: None,
             app: None,
+            app_dial: None,
             ring_deadline: Some(now + self.ring_timeout),
             ended_at: None,
             two_xx: Vec::new(),
