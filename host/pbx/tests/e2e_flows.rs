@@ -70,6 +70,8 @@ async fn a_trapping_flow_gets_the_fallback_and_other_calls_carry_on() {
     let record = finished_record(&pbx, &api, "5001").await;
     assert_eq!(record["outcome"], "failed", "{record:#}");
     assert_eq!(record["flow_name"], "hostile", "{record:#}");
+    let flow_outcome = record["trace"]["flow_outcome"].as_str().unwrap_or_default();
+    assert!(flow_outcome.contains("trap"), "{record:#}");
 }
 
 /// The demo route of `number` and the flow it runs (following the

@@ -230,3 +230,8 @@ pub fn with_custom_section(component: &[u8], name: &str, data: &[u8]) -> Vec<u8>
     out.extend_from_slice(&payload);
     out
 }
+
+/// A field the flow set on its call record (`trace.fields.NAME`).
+pub fn field<'a>(record: &'a Value, name: &str) -> Option<&'a str> {
+    record["trace"]["fields"][name].as_str()
+}

@@ -153,10 +153,15 @@ def start_player(agent, call):
 def start_recorder(agent, call):
     """Record what `call` hears into --record's directory, one file per
     call (call-1.wav, call-2.wav...)."""
-    if agent.args.record is None or call.recorder is not None or call.recorded:
+    if agent.args.record is None or call.recorded:
         return
     audio = call_audio(call)
     if audio is None:
+        return
+    if call.recorder is not None:
+        # A new stream after an offer/answer (pjsua2 locks the codec with
+        # one): connect it to the same recording again.
+        audio.startTransmit(call.recorder)
         return
     agent.recordings += 1
     path = os.path.join(agent.args.record, "call-%d.wav" % agent.recordings)
