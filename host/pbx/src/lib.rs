@@ -4,4 +4,5 @@
 //! Today it holds the glue between the SIP stack and the store
 //! ([`registrations`]); the flow-driven call model grows here.
 
+pub mod prompts;
 pub mod registrations;
