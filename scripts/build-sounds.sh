@@ -93,7 +93,12 @@ manifest_save() {
     for name in "${!new[@]}"; do
         printf '%s\t%s\n' "$name" "${new[$name]}"
     done | sort >"$dir/.manifest.tmp"
-    mv "$dir/.manifest.tmp" "$dir/.manifest"
+    # Rewritten only when it changed, so a warm run touches no file.
+    if cmp -s "$dir/.manifest.tmp" "$dir/.manifest"; then
+        rm "$dir/.manifest.tmp"
+    else
+        mv "$dir/.manifest.tmp" "$dir/.manifest"
+    fi
 }
 
 # up_to_date DIR NAME RECIPE: records the recipe; true when the file is current.
