@@ -9,6 +9,7 @@
 #                               asterisk-moh-opsound-wav (CC BY-SA 3.0)
 #
 # Usage: scripts/build-sounds.sh [--with-opsound] [OUT]   (OUT: ./sounds)
+#        SOUNDS_TEXTS=DIR scripts/build-sounds.sh ...     (texts from DIR)
 #
 # Idempotent: each output folder keeps a .manifest of what made every file
 # (text, voice, speed, padding, pipeline version); a file whose recipe is
@@ -18,7 +19,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TEXTS="$ROOT/scripts/sounds"
+# The text files; SOUNDS_TEXTS points elsewhere (e.g. an admin's own set).
+TEXTS="${SOUNDS_TEXTS:-$ROOT/scripts/sounds}"
 # Bump when the way files are made changes: every file is then regenerated.
 PIPELINE=1
 # Telephony level: peaks at -3 dBFS for speech and tones, -6 dBFS for music.
@@ -30,7 +32,7 @@ for arg in "$@"; do
     case "$arg" in
         --with-opsound) with_opsound=1 ;;
         -h | --help)
-            sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         -*)
@@ -49,7 +51,7 @@ done
 OUT="${OUT:-$ROOT/sounds}"
 
 # shellcheck source=lib/apt.sh
-source "$ROOT/scripts/lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 packages=(espeak-ng sox)
 [ "$with_opsound" -eq 1 ] && packages+=(asterisk-moh-opsound-wav)
 apt_ensure build-sounds "${packages[@]}" >/dev/null
@@ -146,6 +148,8 @@ fail_line() {
     exit 1
 }
 
+# (fail_line only reports the file's name: SC2094 does not apply.)
+# shellcheck disable=SC2094
 build_language() {
     local file="$1" lang dir
     lang="$(basename "$file" .txt)"
@@ -159,7 +163,11 @@ build_language() {
         line="${line%$'\r'}"
         case "$line" in
             '' | '#'*) continue ;;
-            '@voice '*) voice="${line#@voice }" ;;
+            '@voice '*)
+                voice="${line#@voice }"
+                espeak-ng -v "$voice" -q -- x >/dev/null 2>&1 ||
+                    fail_line "$file" "$lineno" "espeak-ng has no voice '$voice' ('espeak-ng --voices' lists them)"
+                ;;
             '@speed '*) speed="${line#@speed }" ;;
             '@pad '*)
                 read -r lead tail <<<"${line#@pad }"
