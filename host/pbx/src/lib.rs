@@ -1,8 +1,10 @@
 //! The call model: where SIP, media, flows and storage meet. Only this
 //! crate (and the `pbx` binary built from it) sees all of them.
 //!
-//! [`call`] runs flow-driven calls; [`registrations`] keeps the SIP
+//! [`call`] runs flow-driven calls, [`prompts`] finds their prompts;
+//! [`registrations`] keeps the SIP
 //! registrations in the store.
 
 pub mod call;
+pub mod prompts;
 pub mod registrations;
