@@ -4,4 +4,7 @@
 //! Today it holds the glue between the SIP stack and the store
 //! ([`registrations`]); the flow-driven call model grows here.
 
+pub mod control;
+pub mod live;
+pub mod metrics;
 pub mod registrations;

@@ -4,7 +4,8 @@
 //! scripted calls (the simulator); `pbx flow describe FLOW.wasm` prints
 //! what a flow says about itself; `pbx flow check FLOW.wasm` runs the
 //! upload validation; `pbx admin ...` sets up tenants, extensions and
-//! flows and lists call records in the store.
+//! flows and lists call records in the store; `pbx status` shows the
+//! registrations and calls of a running `pbx serve`.
 
 mod cmd;
 
@@ -35,6 +36,9 @@ enum Command {
         #[command(subcommand)]
         command: cmd::admin::AdminCommand,
     },
+    /// Show what a running `pbx serve` is doing: registrations and calls
+    /// in progress (asks it over <data_dir>/pbx.sock).
+    Status(cmd::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
             Command::Flow(c) => cmd::flow::run(c).await,
             Command::Admin { store, command } => cmd::admin::run(store, command).await,
             Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Status(args) => cmd::status::run(args).await,
         }
     })
 }
