@@ -27,6 +27,7 @@ pub mod server;
 pub mod state;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use routes::metrics::MetricsHook;
 pub use state::{AppState, Limits};
 
 use axum::Router;

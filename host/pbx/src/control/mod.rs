@@ -24,9 +24,10 @@ pub use protocol::{Request, Response, StatusReport};
 pub use registrations::RegistrationMirror;
 pub use server::{ControlError, ControlSocket, serve};
 
-use crate::live::CallSnapshot;
+use crate::live::{CallSnapshot, LiveCalls};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The control socket's file name in the data directory.
 pub const SOCKET_NAME: &str = "pbx.sock";
@@ -62,4 +63,77 @@ pub trait StatusSource: Send + Sync {
     fn registrations(&self) -> Vec<RegistrationRow>;
     /// Every call in progress.
     fn calls(&self) -> Vec<CallSnapshot>;
+}
+
+/// The status of a running `pbx serve`: the registrar's bindings (through
+/// the [`RegistrationMirror`] given to the SIP service as its store) and
+/// the live-call registry.
+#[derive(Debug, Clone)]
+pub struct LiveStatus {
+    /// Every binding the registrar wrote.
+    pub registrations: RegistrationMirror,
+    /// The calls in progress.
+    pub calls: LiveCalls,
+}
+
+impl StatusSource for LiveStatus {
+    fn registrations(&self) -> Vec<RegistrationRow> {
+        self.registrations.rows(SystemTime::now())
+    }
+
+    fn calls(&self) -> Vec<CallSnapshot> {
+        self.calls.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::CallPhase;
+    use pbx_sip::registrar::{Binding, InMemoryStore, RegistrationStore};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn live_status_reads_the_mirror_and_the_registry() {
+        let mirror = RegistrationMirror::new(Arc::new(InMemoryStore::new()));
+        let now = SystemTime::now();
+        mirror
+            .upsert(&Binding {
+                aor: "sip:1001@pbx".into(),
+                contact: "sip:1001@127.0.0.1:5062".into(),
+                expires_at: now + Duration::from_secs(120),
+                q: None,
+                call_id: "c".into(),
+                cseq: 1,
+                instance_id: None,
+                reg_id: None,
+                source: "127.0.0.1:5062".parse().unwrap(),
+                transport: "TCP".into(),
+                user_agent: None,
+                updated_at: now,
+            })
+            .await
+            .unwrap();
+        let calls = LiveCalls::new();
+        let status = LiveStatus {
+            registrations: mirror,
+            calls: calls.clone(),
+        };
+        assert!(status.calls().is_empty());
+        let _call = calls.insert(CallSnapshot {
+            id: "c1".into(),
+            tenant: "demo".into(),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            state: CallPhase::Answered,
+            flow: None,
+            started: now,
+        });
+        let regs = StatusSource::registrations(&status);
+        assert_eq!(regs.len(), 1);
+        assert_eq!(regs[0].transport, "tcp");
+        assert!(regs[0].expires_in_s > 110 && regs[0].expires_in_s <= 120);
+        assert_eq!(status.calls()[0].id, "c1");
+    }
 }
