@@ -2,9 +2,12 @@
 //! crate (and the `pbx` binary built from it) sees all of them.
 //!
 //! [`call`] runs flow-driven calls, [`prompts`] finds their prompts;
-//! [`registrations`] keeps the SIP
-//! registrations in the store.
+//! [`registrations`] keeps the SIP registrations in the store; [`live`],
+//! [`metrics`] and [`control`] show what runs.
 
 pub mod call;
 pub mod prompts;
+pub mod control;
+pub mod live;
+pub mod metrics;
 pub mod registrations;
