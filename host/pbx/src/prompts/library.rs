@@ -115,6 +115,38 @@ impl PromptLibrary {
         }
     }
 
+    /// Loads every built-in prompt of `languages` (folder names such as
+    /// "en") into the cache, so that no call waits for a first decode: a
+    /// prompt is decoded and resampled synchronously on first use, which
+    /// for a long prompt takes milliseconds. Meant for start-up, off the
+    /// async workers (e.g. in `spawn_blocking`). Returns how many prompts
+    /// were loaded; a language without a folder loads none.
+    pub fn preload_builtin(&self, languages: &[&str]) -> Result<usize, PromptError> {
+        let mut loaded = 0;
+        for language in languages {
+            let dir = self.builtin_dir.join(normalize_language(language)?);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                if path.extension().is_none_or(|x| x != EXT) {
+                    continue;
+                }
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                self.cache.get(&path).map_err(|source| PromptError::Audio {
+                    name,
+                    path,
+                    source,
+                })?;
+                loaded += 1;
+            }
+        }
+        Ok(loaded)
+    }
+
     /// Where a tenant's recording of `name` in `language` is stored:
     /// `<data_dir>/prompts/<tenant-id>/<language>/<name>.wav` (the language
     /// folder in lower case). For the code that stores uploads; call
@@ -365,6 +397,13 @@ mod tests {
             "{e}"
         );
         assert!(lib.check().is_ok());
+        std::fs::remove_file(tmp.path().join("sounds/en/broken.wav")).unwrap();
+        assert_eq!(lib.preload_builtin(&["en", "fr", "de"]).unwrap(), 3);
+        assert_eq!(lib.cache().len(), 3);
+        assert!(matches!(
+            lib.preload_builtin(&["../x"]),
+            Err(PromptError::InvalidLanguage(_))
+        ));
         let empty = PromptLibrary::new(
             tmp.path().join("nowhere"),
             tmp.path(),
