@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install the third-party SIP peers the end-to-end tests drive: Debian's
-# `baresip` and `linphone-cli` (linphonec), and sipvicious and
+# `baresip` and `linphone-cli` (linphonec), `espeak-ng` and `sox` (real
+# speech for the audio matcher's own tests, host/pbx/tests/e2e_audio.rs),
+# and sipvicious and
 # pjsua2-python (PyPI) in a Python venv at
 # ${PBX_TEST_PEERS_DIR:-$HOME/.cache/pbx-test-peers}/venv.
 # Idempotent: does nothing when everything is already installed. Needs
 # root (or sudo) for the Debian packages.
 set -euo pipefail
 
-PACKAGES=(baresip linphone-cli python3-venv)
+PACKAGES=(baresip linphone-cli python3-venv espeak-ng sox)
 
 # shellcheck source=lib/apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
