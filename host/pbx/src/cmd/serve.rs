@@ -53,9 +53,10 @@ pub struct ServeArgs {
     pub(crate) sounds: PathBuf,
     /// Where the built IVR templates are (office_hours.wasm), for the
     /// demo tenant; scripts/build-flows.sh writes them to
-    /// $CARGO_TARGET_DIR/wasm32-wasip2/flow.
-    #[arg(long, default_value = "target/wasm32-wasip2/flow")]
-    pub(crate) templates: PathBuf,
+    /// $CARGO_TARGET_DIR/wasm32-wasip2/flow, the default (with
+    /// CARGO_TARGET_DIR defaulting to ./target).
+    #[arg(long)]
+    pub(crate) templates: Option<PathBuf>,
     /// Offer MD5 digest only (some phones, e.g. baresip 1.0, refuse a
     /// challenge that also offers SHA-256).
     #[arg(long)]
@@ -187,7 +188,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
     let notes = args.data_dir.join("demo-credentials.txt");
     if first_start {
-        let lines = seed_demo(&store, &engine, &args.templates).await?;
+        let templates = args.templates.clone().unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target"))
+                .join("wasm32-wasip2/flow")
+        });
+        let lines = seed_demo(&store, &engine, &templates).await?;
         let text = lines.join("\n") + "\n";
         std::fs::write(&notes, &text)
             .map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
