@@ -27,6 +27,7 @@ pub mod server;
 pub mod state;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use routes::metrics::MetricsHook;
 pub use state::{AppState, Limits};
 
 use axum::Router;
@@ -77,7 +78,8 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// The whole service: `/api/v1/...` with body limits, tracing and JSON
-/// errors for unknown paths and methods.
+/// errors for unknown paths and methods, and `/metrics` when the state has
+/// a metrics hook.
 pub fn router(state: AppState) -> Router {
     let (api_routes, document) = build();
     let json: Arc<str> = serde_json::to_string(&document)
@@ -95,7 +97,7 @@ pub fn router(state: AppState) -> Router {
                 }),
             )
             .method_not_allowed_fallback(method_not_allowed);
-    Router::new()
+    routes::metrics::add(Router::new(), &state)
         .nest(openapi::BASE, api_routes)
         .fallback(unknown_endpoint)
         .layer(DefaultBodyLimit::max(state.limits.upload_bytes))

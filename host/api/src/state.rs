@@ -3,6 +3,7 @@
 
 use crate::auth::Sessions;
 use crate::error::ApiResult;
+use crate::routes::metrics::MetricsHook;
 use pbx_flow::FlowEngine;
 use pbx_store::{Store, User};
 
@@ -35,6 +36,9 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Body size limits.
     pub limits: Limits,
+    /// Renders `GET /metrics`; `None` (the default) leaves the path
+    /// unrouted (404). See [`crate::routes::metrics`].
+    pub metrics: Option<MetricsHook>,
 }
 
 impl AppState {
@@ -45,7 +49,15 @@ impl AppState {
             engine,
             sessions: Sessions::default(),
             limits: Limits::default(),
+            metrics: None,
         }
+    }
+
+    /// Serve `GET /metrics` with the text `render` returns (Prometheus
+    /// format 0.0.4).
+    pub fn with_metrics(mut self, render: MetricsHook) -> Self {
+        self.metrics = Some(render);
+        self
     }
 
     /// The user an API token secret belongs to, if it is live.

@@ -1,8 +1,13 @@
 //! The call model: where SIP, media, flows and storage meet. Only this
 //! crate (and the `pbx` binary built from it) sees all of them.
 //!
-//! [`call`] runs flow-driven calls; [`registrations`] keeps the SIP
-//! registrations in the store.
+//! [`call`] runs flow-driven calls, [`prompts`] finds their prompts;
+//! [`registrations`] keeps the SIP registrations in the store; [`live`],
+//! [`metrics`] and [`control`] show what runs.
 
 pub mod call;
+pub mod prompts;
+pub mod control;
+pub mod live;
+pub mod metrics;
 pub mod registrations;

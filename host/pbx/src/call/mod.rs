@@ -13,6 +13,7 @@ mod control;
 pub mod dial;
 pub mod flows;
 pub mod limits;
+pub mod observe;
 pub mod record;
 pub mod router;
 pub mod session;

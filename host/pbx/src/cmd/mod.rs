@@ -1,5 +1,8 @@
 //! One module per top-level subcommand.
 
 pub mod admin;
+pub mod calls;
+pub mod demo;
 pub mod flow;
 pub mod serve;
+pub mod status;

@@ -3,10 +3,16 @@
 //! credentials printed), the SIP service (registrations kept in the store,
 //! calls between extensions through the B2BUA) and the admin API.
 //!
-//! Not yet: flow-driven calls (the call model), media anchoring, and
-//! picking up credential changes made while running (restart to apply).
+//! Calls routed to a flow (the demo IVR on 5000, or any route an admin
+//! creates) run through the call model with media anchored here.
+//!
+//! Not yet: picking up SIP credential changes made while running
+//! (restart to apply).
 
 use clap::Args;
+use super::calls;
+use pbx::control::LiveStatus;
+use pbx::control::RegistrationMirror;
 use pbx::registrations::StoredRegistrations;
 use pbx_api::{AppState, server};
 use pbx_flow::{FlowEngine, FlowLimits};
@@ -24,20 +30,51 @@ use std::sync::Arc;
 pub struct ServeArgs {
     /// Data directory (SQLite database, flow components).
     #[arg(long, default_value = "data")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// SIP address (UDP and TCP).
     #[arg(long, default_value = "127.0.0.1:5060")]
-    sip: SocketAddr,
+    pub(crate) sip: SocketAddr,
     /// Admin API address.
     #[arg(long, default_value = "127.0.0.1:8080")]
-    api: SocketAddr,
+    pub(crate) api: SocketAddr,
     /// Digest realm phones authenticate in.
     #[arg(long, default_value = "pbx")]
-    realm: String,
+    pub(crate) realm: String,
+    /// RTP port range, MIN-MAX.
+    #[arg(long, default_value = "20000-29999", value_parser = parse_ports)]
+    pub(crate) rtp_ports: (u16, u16),
+    /// Run the PBX's clock from this instant (RFC 3339, e.g.
+    /// 2026-12-25T10:00:00Z): for trying office hours, holidays and
+    /// night mode without waiting for them.
+    #[arg(long)]
+    pub(crate) clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Built-in sounds (written by scripts/build-sounds.sh).
+    #[arg(long, default_value = "sounds")]
+    pub(crate) sounds: PathBuf,
+    /// Where the built IVR templates are (office_hours.wasm), for the
+    /// demo tenant; scripts/build-flows.sh writes them to
+    /// $CARGO_TARGET_DIR/wasm32-wasip2/flow, the default (with
+    /// CARGO_TARGET_DIR defaulting to ./target).
+    #[arg(long)]
+    pub(crate) templates: Option<PathBuf>,
     /// Offer MD5 digest only (some phones, e.g. baresip 1.0, refuse a
     /// challenge that also offers SHA-256).
     #[arg(long)]
     md5_only: bool,
+}
+
+fn parse_ports(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}`: write the range as MIN-MAX, e.g. 20000-29999"))?;
+    let (a, b): (u16, u16) = (
+        a.trim().parse().map_err(|_| format!("`{a}` is not a port"))?,
+        b.trim().parse().map_err(|_| format!("`{b}` is not a port"))?,
+    );
+    if a == 0 || b <= a {
+        return Err(format!("`{s}`: MIN must be above 0 and below MAX"));
+    }
+    Ok((a, b))
 }
 
 /// The demo tenant's extensions.
@@ -64,7 +101,11 @@ fn password() -> String {
 
 /// On first start: the demo tenant, its admin and three extensions.
 /// Returns the lines to print (and keep in the data directory).
-async fn seed_demo(store: &Store) -> Result<Vec<String>, String> {
+async fn seed_demo(
+    store: &Store,
+    engine: &FlowEngine,
+    templates: &std::path::Path,
+) -> Result<Vec<String>, String> {
     let fail = |e: pbx_store::StoreError| e.to_string();
     let admin_password = password();
     let seeded = server::seed(store, "demo", &admin_password)
@@ -100,6 +141,17 @@ async fn seed_demo(store: &Store) -> Result<Vec<String>, String> {
             .map_err(fail)?;
         lines.push(format!("  SIP extension {number} password {secret}"));
     }
+    super::demo::seed_ivr(
+        store,
+        engine,
+        seeded.tenant.id,
+        &templates.join("office_hours.wasm"),
+    )
+    .await?;
+    lines.push(format!(
+        "  IVR: dial {} (office hours, Mon-Fri 09:00-12:00 and 13:30-17:30 Europe/London)",
+        super::demo::IVR_NUMBER
+    ));
     Ok(lines)
 }
 
@@ -132,9 +184,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .total
         == 0;
+    let engine = FlowEngine::new(FlowLimits::default(), None)
+        .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
     let notes = args.data_dir.join("demo-credentials.txt");
     if first_start {
-        let lines = seed_demo(&store).await?;
+        let templates = args.templates.clone().unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target"))
+                .join("wasm32-wasip2/flow")
+        });
+        let lines = seed_demo(&store, &engine, &templates).await?;
         let text = lines.join("\n") + "\n";
         std::fs::write(&notes, &text)
             .map_err(|e| format!("cannot write {}: {e}", notes.display()))?;
@@ -144,22 +204,36 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let (creds, count) = credentials(&store, &args.realm).await?;
     let mut config = ServiceConfig::new(args.realm.clone(), Arc::new(creds), args.sip);
-    config.store = Arc::new(StoredRegistrations::new(store.clone()));
+    let mirror = RegistrationMirror::new(Arc::new(StoredRegistrations::new(store.clone())));
+    config.store = Arc::new(mirror.clone());
     if args.md5_only {
         config.auth.algorithms = vec![Algorithm::Md5];
     }
+    let calls = calls::start(&args, &store, &engine, &mirror).await?;
+    config.app = Some(calls.app.clone());
     let sip = start(config)
         .await
         .map_err(|e| format!("cannot open SIP on {}: {e}", args.sip))?;
-    let engine = FlowEngine::new(FlowLimits::default(), None)
-        .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
+    let _control = pbx::control::serve(
+        pbx::control::socket_path(&args.data_dir),
+        Arc::new(LiveStatus {
+            registrations: mirror.clone(),
+            calls: calls.live.clone(),
+        }),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let metrics = {
+        let (metrics, live, mirror) = (calls.metrics.clone(), calls.live.clone(), mirror.clone());
+        Arc::new(move || metrics.render(&live, mirror.count(std::time::SystemTime::now())))
+    };
     let listener = tokio::net::TcpListener::bind(args.api)
         .await
         .map_err(|e| format!("cannot open the API on {}: {e}", args.api))?;
     let api_addr = listener.local_addr().map_err(|e| e.to_string())?;
     let api = tokio::spawn(server::serve(
         listener,
-        AppState::new(store, engine),
+        AppState::new(store, engine).with_metrics(metrics),
         async {
             let _ = tokio::signal::ctrl_c().await;
         },
@@ -169,6 +243,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         sip.udp_addr().unwrap_or(args.sip),
         args.realm
     );
+    if let Some(clock) = args.clock {
+        println!("clock runs from {clock}");
+    }
     println!("ready; Ctrl-C stops");
     let _ = tokio::signal::ctrl_c().await;
     sip.shutdown().await;
