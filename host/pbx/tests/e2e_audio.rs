@@ -171,10 +171,17 @@ fn a_prompt_is_found_where_it_was_played_and_others_are_not() {
     let quiet = find_prompt(&wav(silence(6.0)), &wav(welcome.clone()));
     assert!(quiet.score < MATCH_THRESHOLD, "silence matched: {quiet:?}");
     // A recording that stopped one second into the greeting does not
-    // prove it was heard.
+    // prove it was heard; one that stopped after four seconds of a long
+    // prompt (the caller hung up) does.
     let cut = wav(g711(&welcome[..RATE as usize]));
     let short = find_prompt(&cut, &wav(welcome));
     assert!(short.score < MATCH_THRESHOLD, "1 s matched: {short:?}");
+    let long = speechlike(14, 12.0);
+    let mut call = silence(2.0);
+    call.extend(g711(&long[..4 * RATE as usize]));
+    let cut = find_prompt(&wav(call), &wav(long));
+    assert!(cut.score > 0.9, "4 s of a 12 s prompt: {cut:?}");
+    assert!((cut.at - 2.0).abs() < 0.25, "4 s of a 12 s prompt: {cut:?}");
 }
 
 #[test]
@@ -259,6 +266,34 @@ fn spoken_prompts_match_themselves_and_not_each_other() {
                 assert!(
                     m.score < MATCH_THRESHOLD,
                     "prompt {j} matched {i}'s recording: {m:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_built_prompts_match_themselves_and_not_each_other() {
+    // The prompts the call tests listen for (scripts/build-sounds.sh),
+    // each through G.711 between two pauses, against all the others.
+    use common::pbx_proc::{PROMPTS, prompt};
+    let prompts: Vec<(&str, Wav)> = PROMPTS
+        .iter()
+        .map(|name| (*name, read_wav(&prompt(name)).unwrap()))
+        .collect();
+    for (heard_name, heard) in &prompts {
+        let mut call = silence(1.0);
+        call.extend(g711(&heard.samples));
+        call.extend(silence(1.0));
+        let call = wav(call);
+        for (name, p) in &prompts {
+            let m = find_prompt(&call, p);
+            if name == heard_name {
+                assert!(m.score > 0.95, "{name} against itself: {m:?}");
+            } else {
+                assert!(
+                    m.score < MATCH_THRESHOLD,
+                    "{name} matched a recording of {heard_name}: {m:?}"
                 );
             }
         }

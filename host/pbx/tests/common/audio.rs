@@ -233,26 +233,34 @@ pub struct Match {
 /// The score above which a prompt is taken as heard.
 pub const MATCH_THRESHOLD: f64 = 0.8;
 
+/// The least of a prompt a recording must hold to match it, seconds
+/// (all of it when it is shorter): a call may end in the middle of a
+/// long prompt, but a second or two of speech proves little.
+pub const MIN_OVERLAP: f64 = 3.0;
+
 /// Slide `prompt`'s envelope over `recording`'s and return the best
 /// normalised cross-correlation. Leading and trailing silence of the
-/// prompt are trimmed first (the PBX may cut or pad them). A recording
-/// shorter than the prompt scores against the prompt's start it holds,
-/// as long as that covers at least 2 s.
+/// prompt are trimmed first (the PBX may cut or pad them). Near the end
+/// of the recording the prompt's start is compared with what is left,
+/// as long as that is at least [`MIN_OVERLAP`] (a prompt cut short by the
+/// end of the call).
 pub fn find_prompt(recording: &Wav, prompt: &Wav) -> Match {
     let (lead, p) = trim_silence(&envelope(prompt));
     let r = envelope(recording);
-    let n = p.len().min(r.len());
-    let none = Match {
+    let min = p.len().min((MIN_OVERLAP / FRAME) as usize);
+    let mut best = Match {
         score: -1.0,
         at: 0.0,
     };
-    if p.is_empty() || (n < (2.0 / FRAME) as usize && n < p.len()) {
-        return none;
+    if p.is_empty() {
+        return best;
     }
-    let p = &p[..n];
-    let mut best = none;
-    for lag in 0..=(r.len() - n) {
-        let score = pearson(p, &r[lag..lag + n]);
+    for lag in 0..r.len() {
+        let n = p.len().min(r.len() - lag);
+        if n < min {
+            break;
+        }
+        let score = pearson(&p[..n], &r[lag..lag + n]);
         if score > best.score {
             best = Match {
                 score,

@@ -6,7 +6,7 @@ use super::PATIENCE;
 use super::api::Api;
 use super::audio::{self, MATCH_THRESHOLD, Wav};
 use super::baresip::{Baresip, BaresipOptions};
-use super::pbx_proc::{Pbx, prompt};
+use super::pbx_proc::{PROMPTS, Pbx, flows_dir, prompt};
 use super::pjsua2::{Pjsua2, Pjsua2Options};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -107,23 +107,53 @@ pub async fn recording_of(pbx: &Pbx, phone: &Pjsua2, mark: usize) -> (PathBuf, W
 pub fn assert_heard(pbx: &Pbx, recording: &Wav, name: &str) -> f64 {
     let p = load(&prompt(name));
     let m = audio::find_prompt(recording, &p);
+    eprintln!("heard? {}", audio::describe_match(name, recording, &p));
     assert!(
         m.score >= MATCH_THRESHOLD,
-        "the caller did not hear {name}: {}\n{}",
+        "the caller did not hear {name}: {}\nwhat it heard instead:\n{}\n{}",
         audio::describe_match(name, recording, &p),
+        what_was_heard(recording),
         pbx.log()
     );
     m.at
+}
+
+/// Which of the known prompts a recording holds, where, for failure
+/// messages.
+pub fn what_was_heard(recording: &Wav) -> String {
+    let mut found: Vec<(f64, String)> = PROMPTS
+        .iter()
+        .filter_map(|name| {
+            let m = audio::find_prompt(recording, &load(&prompt(name)));
+            (m.score >= MATCH_THRESHOLD).then(|| {
+                (
+                    m.at,
+                    format!("  {name} at {:.2} s (score {:.3})", m.at, m.score),
+                )
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if found.is_empty() {
+        return "  none of the known prompts".into();
+    }
+    found
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Assert that `recording` does not contain prompt `name`.
 pub fn assert_not_heard(pbx: &Pbx, recording: &Wav, name: &str) {
     let p = load(&prompt(name));
     let m = audio::find_prompt(recording, &p);
+    eprintln!("not heard? {}", audio::describe_match(name, recording, &p));
     assert!(
         m.score < MATCH_THRESHOLD,
-        "the caller heard {name}, which it should not: {}\n{}",
+        "the caller heard {name}, which it should not: {}\nwhat it heard:\n{}\n{}",
         audio::describe_match(name, recording, &p),
+        what_was_heard(recording),
         pbx.log()
     );
 }
@@ -189,15 +219,7 @@ pub async fn call_and_listen(pbx: &Pbx, caller: &mut Pjsua2, number: &str, secon
 /// A guest flow built by `scripts/build-flows.sh`
 /// (`$CARGO_TARGET_DIR/wasm32-wasip2/flow/NAME.wasm`), read.
 pub fn flow_wasm(name: &str) -> Vec<u8> {
-    // The pbx binary is at TARGET/debug/pbx.
-    let target = Path::new(env!("CARGO_BIN_EXE_pbx"))
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .to_path_buf();
-    let path = target
-        .join("wasm32-wasip2/flow")
-        .join(format!("{name}.wasm"));
+    let path = flows_dir().join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}: run scripts/build-flows.sh (with the same CARGO_TARGET_DIR)",

@@ -12,6 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
+/// Where `scripts/build-flows.sh` put the guest flows and templates:
+/// `wasm32-wasip2/flow` in the target directory of the built `pbx`
+/// binary (`TARGET/debug/pbx`).
+pub fn flows_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_pbx"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the pbx binary is in TARGET/PROFILE")
+        .join("wasm32-wasip2/flow")
+}
+
 /// The prompts the tests compare recordings against.
 pub const PROMPTS: &[&str] = &[
     "office-welcome",
@@ -20,6 +31,9 @@ pub const PROMPTS: &[&str] = &[
     "office-holiday",
     "office-incident",
     "office-goodbye",
+    "office-transfer",
+    "office-invalid",
+    "office-timeout",
     "vm-unavailable",
     "technical-difficulties",
 ];
@@ -136,10 +150,16 @@ fn missing_flags() -> Vec<&'static str> {
         .output()
         .expect("pbx runs");
     let help = String::from_utf8_lossy(&out.stdout).into_owned();
-    ["--clock", "--sounds", "--rtp-ports", "--md5-only"]
-        .into_iter()
-        .filter(|f| !help.contains(f))
-        .collect()
+    [
+        "--clock",
+        "--sounds",
+        "--rtp-ports",
+        "--templates",
+        "--md5-only",
+    ]
+    .into_iter()
+    .filter(|f| !help.contains(f))
+    .collect()
 }
 
 impl Pbx {
@@ -152,6 +172,12 @@ impl Pbx {
             "`pbx serve` does not take {missing:?} yet: the flow-driven call model is not there"
         );
         let sounds = sounds_dir();
+        let templates = flows_dir();
+        assert!(
+            templates.join("office_hours.wasm").is_file(),
+            "no office-hours template in {}: run scripts/build-flows.sh (with the same CARGO_TARGET_DIR)",
+            templates.display()
+        );
         let dir = TempDir::new("pbx-e2e", "serve");
         let data = dir.join("data");
         let (sip, api) = (free_port(), free_port());
@@ -164,7 +190,9 @@ impl Pbx {
             .args(["--sip", &sip.to_string(), "--api", &api_addr.to_string()])
             .args(["--rtp-ports", &format!("{rtp_min}-{rtp_max}")])
             .arg("--sounds")
-            .arg(&sounds);
+            .arg(&sounds)
+            .arg("--templates")
+            .arg(&templates);
         if let Some(clock) = &options.clock {
             cmd.args(["--clock", clock]);
         }
