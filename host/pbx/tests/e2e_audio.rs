@@ -184,6 +184,39 @@ fn a_prompt_is_found_where_it_was_played_and_others_are_not() {
     assert!((cut.at - 2.0).abs() < 0.25, "4 s of a 12 s prompt: {cut:?}");
 }
 
+/// `samples` as a loaded machine's jitter buffer may deliver them: 150 ms
+/// of silence inserted every 2 s, and 100 ms dropped a second later.
+fn stretched(samples: &[f32]) -> Vec<f32> {
+    let mut out = Vec::new();
+    let second = RATE as usize;
+    for (i, piece) in samples.chunks(second).enumerate() {
+        if i % 2 == 0 {
+            out.extend(piece);
+            out.extend(silence(0.15));
+        } else {
+            out.extend(&piece[piece.len().min(second / 10)..]);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_prompt_stretched_by_a_jitter_buffer_is_still_found() {
+    let menu = speechlike(21, 10.0);
+    let mut call = silence(1.0);
+    call.extend(g711(&stretched(&menu)));
+    call.extend(silence(1.0));
+    let call = wav(call);
+    let found = find_prompt(&call, &wav(menu));
+    assert!(found.score >= MATCH_THRESHOLD, "stretched menu: {found:?}");
+    assert!((found.at - 1.0).abs() < 0.35, "stretched menu at {found:?}");
+    // Stretching does not make unrelated prompts match.
+    for seed in 200..210u64 {
+        let other = find_prompt(&call, &wav(speechlike(seed, 5.0)));
+        assert!(other.score < MATCH_THRESHOLD, "seed {seed}: {other:?}");
+    }
+}
+
 #[test]
 fn many_different_prompts_never_match_each_other() {
     // The threshold against chance: 30 pairs of unrelated prompts.

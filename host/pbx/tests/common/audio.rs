@@ -238,34 +238,106 @@ pub const MATCH_THRESHOLD: f64 = 0.8;
 /// long prompt, but a second or two of speech proves little.
 pub const MIN_OVERLAP: f64 = 3.0;
 
-/// Slide `prompt`'s envelope over `recording`'s and return the best
-/// normalised cross-correlation. Leading and trailing silence of the
-/// prompt are trimmed first (the PBX may cut or pad them). Near the end
-/// of the recording the prompt's start is compared with what is left,
-/// as long as that is at least [`MIN_OVERLAP`] (a prompt cut short by the
-/// end of the call).
+/// Chunks of the elastic match, frames (1 s).
+const CHUNK: usize = 50;
+/// How far each chunk may move from where the previous one ended,
+/// frames (0.2 s): packets the jitter buffer dropped or stretched.
+const SLACK: usize = 10;
+
+/// Find `prompt` in `recording`: the best normalised cross-correlation of
+/// their envelopes. Leading and trailing silence of the prompt are
+/// trimmed first (the PBX may cut or pad them).
+///
+/// Two passes: the prompt slid rigidly over the recording; and, when
+/// that does not reach [`MATCH_THRESHOLD`], an elastic one where each
+/// 1 s chunk of the prompt may start up to 0.2 s off the end of the
+/// previous one (a loaded machine's jitter buffers drop and stretch
+/// audio), scored as one correlation over the chunks as placed. Near the
+/// end of the recording the prompt's start is compared with what is
+/// left, as long as that is at least [`MIN_OVERLAP`] (a prompt cut short
+/// by the end of the call).
 pub fn find_prompt(recording: &Wav, prompt: &Wav) -> Match {
     let (lead, p) = trim_silence(&envelope(prompt));
     let r = envelope(recording);
-    let min = p.len().min((MIN_OVERLAP / FRAME) as usize);
-    let mut best = Match {
-        score: -1.0,
-        at: 0.0,
+    let rigid = rigid_match(&r, &p);
+    let best = if rigid.0 >= MATCH_THRESHOLD {
+        rigid
+    } else {
+        let elastic = elastic_match(&r, &p);
+        if elastic.0 > rigid.0 { elastic } else { rigid }
     };
+    Match {
+        score: best.0,
+        at: (best.1 as f64 - lead as f64) * FRAME,
+    }
+}
+
+/// The least overlap, frames, for a prompt of `len` frames.
+fn min_overlap(len: usize) -> usize {
+    len.min((MIN_OVERLAP / FRAME) as usize)
+}
+
+/// Rigid sliding: (score, lag) of the best.
+fn rigid_match(r: &[f64], p: &[f64]) -> (f64, usize) {
+    let mut best = (-1.0, 0);
     if p.is_empty() {
         return best;
     }
     for lag in 0..r.len() {
         let n = p.len().min(r.len() - lag);
-        if n < min {
+        if n < min_overlap(p.len()) {
             break;
         }
         let score = pearson(&p[..n], &r[lag..lag + n]);
-        if score > best.score {
-            best = Match {
-                score,
-                at: (lag as f64 - lead as f64) * FRAME,
+        if score > best.0 {
+            best = (score, lag);
+        }
+    }
+    best
+}
+
+/// Elastic: from every start, each chunk placed greedily where it
+/// correlates best within the slack; (score, start) of the best chain.
+fn elastic_match(r: &[f64], p: &[f64]) -> (f64, usize) {
+    let mut best = (-1.0, 0);
+    if p.len() < 2 * CHUNK {
+        return best; // a short prompt has no room to stretch
+    }
+    for start in 0..r.len() {
+        if r.len() - start < min_overlap(p.len()) {
+            break;
+        }
+        let mut placed_p: Vec<f64> = Vec::with_capacity(p.len());
+        let mut placed_r: Vec<f64> = Vec::with_capacity(p.len());
+        let mut at = start;
+        for (i, chunk) in p.chunks(CHUNK).enumerate() {
+            let (lo, hi) = if i == 0 {
+                (at, at)
+            } else {
+                (at.saturating_sub(SLACK), at + SLACK)
             };
+            let mut pick: Option<(f64, usize, usize)> = None;
+            for pos in lo..=hi {
+                let n = chunk.len().min(r.len().saturating_sub(pos));
+                if n < CHUNK / 2 {
+                    continue;
+                }
+                let score = pearson(&chunk[..n], &r[pos..pos + n]);
+                if pick.is_none_or(|(s, _, _)| score > s) {
+                    pick = Some((score, pos, n));
+                }
+            }
+            let Some((_, pos, n)) = pick else { break };
+            placed_p.extend_from_slice(&chunk[..n]);
+            placed_r.extend_from_slice(&r[pos..pos + n]);
+            at = pos + n;
+        }
+        if placed_p.len() < min_overlap(p.len()) {
+            continue;
+        }
+        let score = pearson(&placed_p, &placed_r);
+        if score > best.0 {
+            best = (score, start);
         }
     }
     best
