@@ -198,6 +198,23 @@ pub async fn records_at_least(pbx: &Pbx, api: &Api, number: &str, n: usize) -> V
 /// `caller` hangs up its live call; waits for the end of the call that
 /// began at event `mark`.
 pub async fn hang_up(pbx: &Pbx, caller: &mut Pjsua2, mark: usize) {
+    // The media statistics first, in the test's output (shown when it
+    // fails): loss and jitter explain a poorly matching recording.
+    let before = caller.mark();
+    caller.command("stats");
+    if caller.wait_since(before, "OK stats").await.is_some() {
+        let stats: Vec<String> = caller
+            .events()
+            .into_iter()
+            .skip(before)
+            .filter_map(|e| e.strip_prefix("STATS ").map(str::to_string))
+            .collect();
+        eprintln!(
+            "{}'s media before hanging up:\n{}",
+            caller.user,
+            stats.join("\n")
+        );
+    }
     caller.command("hangup");
     assert!(
         caller.wait_since(mark, "DISCONNECTED").await.is_some(),

@@ -1,7 +1,25 @@
 //! Helpers shared by the end-to-end tests of flow-driven calls: the `pbx
 //! serve` process ([`pbx_proc`]), its admin API ([`api`]), the soft phones
-//! that call it ([`pjsua2`], [`baresip`]) and the audio checks on what
-//! they recorded ([`audio`]). Each test binary uses a part of them.
+//! that call it ([`pjsua2`], [`baresip`]), the steps of a call test
+//! ([`calls`]) and the audio checks on what the phones recorded
+//! ([`audio`]). Each test binary uses a part of them.
+//!
+//! Running them (they fail, never skip, when something is missing):
+//!
+//! ```sh
+//! scripts/install-test-peers.sh   # baresip, pjsua2 (venv), espeak-ng, sox
+//! scripts/build-sounds.sh         # sounds/en/*.wav, the prompts listened for
+//! scripts/build-flows.sh          # office_hours.wasm, hostile_flow.wasm
+//! cargo test -p pbx --test e2e_audio --test e2e_ivr --test e2e_routing \
+//!     --test e2e_voicemail --test e2e_flows
+//! ```
+//!
+//! Environment: `PBX_E2E_KEEP=1` keeps every temp directory (the PBX's
+//! data and `pbx.log`, the phones' logs and recordings) and prints their
+//! paths; `PBX_E2E_LOG` sets the PBX's `RUST_LOG` (default `info`);
+//! `PBX_SOUNDS_DIR` points at other prompts; `PJSUA2_PYTHON` and
+//! `PBX_TEST_PEERS_DIR` at another pjsua2 venv. `--nocapture` shows the
+//! prompt-match scores and each caller's RTP statistics.
 #![allow(dead_code)]
 
 pub mod api;

@@ -22,6 +22,7 @@ Events (stdout):
                                        sendonly, recvonly or inactive
   TSX <role> <method> <code>           a transaction completed (UAC/UAS)
   DTMF <digit> <method>                a digit arrived (RFC2833, SIP_INFO)
+  STATS <text>                         a line of `stats` output
   RECORDING <path>                     a call's recorder started (--record)
   RECORDED <path>                      that recording is complete (the call
                                        ended or `stop_record` was given)
@@ -39,6 +40,8 @@ Commands (stdin):
   play <file.wav> | play none (what the live call hears from now on,
                  looped; 8 kHz mono 16-bit)
   stop_record (close the live call's recording now: RECORDED follows)
+  stats (the live call's media statistics, as STATS lines: packets,
+         loss, jitter, the jitter buffer's discards)
 
 Run with --help for the options. Needs the PyPI package pjsua2-python
 (scripts/install-test-peers.sh installs it).
@@ -339,6 +342,12 @@ def run_command(agent, ep, line):
             agent.play = None if rest[0] == "none" else rest[0]
             if call is not None and call.media_up:
                 start_player(agent, call)
+        elif cmd == "stats":
+            if call is None:
+                raise ValueError("no call in progress")
+            for stat in call.dump(True, "").splitlines():
+                if stat.strip():
+                    emit("STATS", stat.rstrip())
         elif cmd == "stop_record":
             if call is None:
                 raise ValueError("no call in progress")
@@ -352,7 +361,7 @@ def run_command(agent, ep, line):
         else:
             raise ValueError(
                 "unknown command; use dial, answer, hangup, hold, unhold, "
-                "update, dtmf, xfer, xfer_replaces, play, stop_record, register, "
+                "update, dtmf, xfer, xfer_replaces, play, stats, stop_record, register, "
                 "unregister or quit"
             )
         emit("OK", cmd)
