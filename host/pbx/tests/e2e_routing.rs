@@ -19,7 +19,9 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn call_ivr_at(clock: &str, expected: &str, then: f64) -> (Pbx, common::audio::Wav) {
     let pbx = Pbx::start(&PbxOptions::at(clock));
     let mut caller = pjsua2_phone(&pbx, "1001", |o| o.recording()).await;
-    let heard = call_and_listen(&pbx, &mut caller, "5000", prompt_seconds(expected) + then).await;
+    // The template greets every caller, then announces why it is closed.
+    let seconds = prompt_seconds("office-welcome") + prompt_seconds(expected) + then;
+    let heard = call_and_listen(&pbx, &mut caller, "5000", seconds).await;
     drop(caller);
     (pbx, heard)
 }
@@ -29,16 +31,18 @@ async fn out_of_hours_callers_hear_closed_then_reach_voicemail() {
     let _serial = SERIAL.lock().await;
     // A Saturday morning, and a Tuesday at 19:00 (London is on GMT).
     for clock in ["2026-11-28T11:00:00Z", "2026-11-24T19:00:00Z"] {
-        let then = prompt_seconds("vm-unavailable") + 2.0;
+        let then = 3.0;
         let (pbx, heard) = call_ivr_at(clock, "office-closed", then).await;
+        let welcome_at = assert_heard(&pbx, &heard, "office-welcome");
         let closed_at = assert_heard(&pbx, &heard, "office-closed");
-        assert_not_heard(&pbx, &heard, "office-welcome");
+        assert!(welcome_at < closed_at, "{}", pbx.log());
         assert_not_heard(&pbx, &heard, "office-menu");
-        let vm_at = assert_heard(&pbx, &heard, "vm-unavailable");
+        // The closed message is the voicemail greeting: the beep follows it.
+        let end = closed_at + prompt_seconds("office-closed");
+        let beep = common::audio::tone_seconds(&heard.slice(end - 0.2, end + 2.0), 1000.0);
         assert!(
-            vm_at > closed_at,
-            "at {clock} voicemail's greeting ({vm_at:.2} s) came before the closed message \
-             ({closed_at:.2} s)\n{}",
+            beep >= 0.15,
+            "at {clock} no voicemail beep after the closed message ({closed_at:.2} s)\n{}",
             pbx.log()
         );
     }
@@ -51,8 +55,9 @@ async fn bank_holidays_announce_the_holiday() {
     // office hours on an ordinary week (11:00 BST on 29 March 2027).
     for clock in ["2026-12-25T10:00:00Z", "2027-03-29T10:00:00Z"] {
         let (pbx, heard) = call_ivr_at(clock, "office-holiday", 1.5).await;
-        assert_heard(&pbx, &heard, "office-holiday");
-        assert_not_heard(&pbx, &heard, "office-welcome");
+        let welcome_at = assert_heard(&pbx, &heard, "office-welcome");
+        let holiday_at = assert_heard(&pbx, &heard, "office-holiday");
+        assert!(welcome_at < holiday_at, "{}", pbx.log());
         assert_not_heard(&pbx, &heard, "office-menu");
     }
 }
@@ -70,9 +75,10 @@ async fn the_outage_flag_switches_the_ivr_to_the_incident_message_and_back() {
         &pbx,
         &mut caller,
         "5000",
-        prompt_seconds("office-incident") + 1.5,
+        prompt_seconds("office-welcome") + prompt_seconds("office-incident") + 1.5,
     )
     .await;
+    assert_heard(&pbx, &heard, "office-welcome");
     assert_heard(&pbx, &heard, "office-incident");
     assert_not_heard(&pbx, &heard, "office-menu");
 

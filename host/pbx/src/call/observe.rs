@@ -52,7 +52,14 @@ impl CallObserver for Observability {
             .insert(call_id.to_string(), guard);
     }
 
-    fn call_ended(&self, _tenant: &str, call_id: &str, outcome: &str, _failed: bool, rtp: (u64, u64)) {
+    fn call_ended(
+        &self,
+        _tenant: &str,
+        call_id: &str,
+        outcome: &str,
+        _failed: bool,
+        rtp: (u64, u64),
+    ) {
         self.metrics.flow_ended(outcome);
         self.metrics.rtp(rtp.0, rtp.1);
         self.guards

@@ -9,8 +9,8 @@
 //! Not yet: picking up SIP credential changes made while running
 //! (restart to apply).
 
-use clap::Args;
 use super::calls;
+use clap::Args;
 use pbx::control::LiveStatus;
 use pbx::control::RegistrationMirror;
 use pbx::registrations::StoredRegistrations;
@@ -68,8 +68,12 @@ fn parse_ports(s: &str) -> Result<(u16, u16), String> {
         .split_once('-')
         .ok_or_else(|| format!("`{s}`: write the range as MIN-MAX, e.g. 20000-29999"))?;
     let (a, b): (u16, u16) = (
-        a.trim().parse().map_err(|_| format!("`{a}` is not a port"))?,
-        b.trim().parse().map_err(|_| format!("`{b}` is not a port"))?,
+        a.trim()
+            .parse()
+            .map_err(|_| format!("`{a}` is not a port"))?,
+        b.trim()
+            .parse()
+            .map_err(|_| format!("`{b}` is not a port"))?,
     );
     if a == 0 || b <= a {
         return Err(format!("`{s}`: MIN must be above 0 and below MAX"));
