@@ -46,6 +46,13 @@ fn serve(data: &Path) -> Pbx {
         .args(["serve", "--md5-only", "--data-dir"])
         .arg(data)
         .args(["--sip", &sip.to_string(), "--api", &api.to_string()])
+        // The built-in sounds scripts/build-sounds.sh wrote.
+        .arg("--sounds")
+        .arg(
+            std::env::var_os("PBX_SOUNDS_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sounds")),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
