@@ -145,7 +145,7 @@ async fn seed_demo(
             .map_err(fail)?;
         lines.push(format!("  SIP extension {number} password {secret}"));
     }
-    super::demo::seed_ivr(
+    pbx::demo::seed_ivr(
         store,
         engine,
         seeded.tenant.id,
@@ -154,7 +154,7 @@ async fn seed_demo(
     .await?;
     lines.push(format!(
         "  IVR: dial {} (office hours, Mon-Fri 09:00-12:00 and 13:30-17:30 Europe/London)",
-        super::demo::IVR_NUMBER
+        pbx::demo::IVR_NUMBER
     ));
     Ok(lines)
 }
