@@ -64,7 +64,12 @@ async fn routes_flows_builtin_calls_blocked_callers_limits_and_personal_flows() 
     let tenant = seeded.tenant.id;
     let mut ids = Vec::new();
     for n in ["1001", "1002", "1003"] {
-        ids.push(store.create_extension("test", tenant, &extension(n)).await.unwrap());
+        ids.push(
+            store
+                .create_extension("test", tenant, &extension(n))
+                .await
+                .unwrap(),
+        );
     }
     let engine = FlowEngine::new(FlowLimits::default(), None).unwrap();
     pbx::demo::seed_ivr(&store, &engine, tenant, &template())
@@ -129,7 +134,14 @@ async fn routes_flows_builtin_calls_blocked_callers_limits_and_personal_flows() 
     ));
 
     // 1002's personal flow runs when 1002 is called.
-    let flow = cache.tenant(tenant).unwrap().flows.values().next().unwrap().id;
+    let flow = cache
+        .tenant(tenant)
+        .unwrap()
+        .flows
+        .values()
+        .next()
+        .unwrap()
+        .id;
     let mut spec = extension("1002");
     spec.personal_flow_id = Some(flow);
     store

@@ -82,7 +82,11 @@ pub async fn start(
         });
     }
     let calls = TenantCalls::new();
-    let router = Router::new(routing, calls.clone());
+    let metrics = Metrics::new();
+    let router = Router::new(routing, calls.clone()).on_reject({
+        let metrics = metrics.clone();
+        Arc::new(move |reason| metrics.call_rejected(reason))
+    });
     let registered: RegisteredCheck = {
         let mirror = mirror.clone();
         Arc::new(move |user: &str| {
@@ -94,7 +98,6 @@ pub async fn start(
         })
     };
     let live = LiveCalls::new();
-    let metrics = Metrics::new();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let model = Arc::new(CallModel {
         deps: Arc::new(CallDeps {
