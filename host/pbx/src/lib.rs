@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod control;
+pub mod credentials;
 pub mod demo;
 pub mod live;
 pub mod metrics;

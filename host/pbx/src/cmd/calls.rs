@@ -29,6 +29,8 @@ pub struct Calls {
     pub live: LiveCalls,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The routing cache (SIP credentials read it too).
+    pub routing: RoutingCache,
 }
 
 /// Start the call model.
@@ -83,7 +85,7 @@ pub async fn start(
     }
     let calls = TenantCalls::new();
     let metrics = Metrics::new();
-    let router = Router::new(routing, calls.clone()).on_reject({
+    let router = Router::new(routing.clone(), calls.clone()).on_reject({
         let metrics = metrics.clone();
         Arc::new(move |reason| metrics.call_rejected(reason))
     });
@@ -123,6 +125,7 @@ pub async fn start(
         },
         live,
         metrics,
+        routing,
     })
 }
 
