@@ -32,6 +32,9 @@ set -euo pipefail
 step "guest flows (wasm32-wasip2)"
 scripts/build-flows.sh
 
+step "built-in sounds (Debian packages: espeak-ng, sox)"
+scripts/build-sounds.sh
+
 step "formatting"
 cargo fmt --all -- --check
 

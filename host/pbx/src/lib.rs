@@ -6,8 +6,10 @@
 //! [`metrics`] and [`control`] show what runs.
 
 pub mod call;
-pub mod prompts;
 pub mod control;
+pub mod credentials;
+pub mod demo;
 pub mod live;
 pub mod metrics;
+pub mod prompts;
 pub mod registrations;

@@ -46,6 +46,13 @@ fn serve(data: &Path) -> Pbx {
         .args(["serve", "--md5-only", "--data-dir"])
         .arg(data)
         .args(["--sip", &sip.to_string(), "--api", &api.to_string()])
+        // The built-in sounds scripts/build-sounds.sh wrote.
+        .arg("--sounds")
+        .arg(
+            std::env::var_os("PBX_SOUNDS_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sounds")),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -105,14 +112,19 @@ fn rand_suffix() -> u64 {
 
 /// REGISTER 1001 with `password`; the final status.
 async fn register(pbx: SocketAddr, phone: &UdpSocket, password: &str) -> u16 {
+    register_as(pbx, phone, "1001", password).await
+}
+
+/// REGISTER `user` with `password`; the final status.
+async fn register_as(pbx: SocketAddr, phone: &UdpSocket, user: &str, password: &str) -> u16 {
     let port = phone.local_addr().unwrap().port();
     // A new branch per attempt: a reused one would be a retransmission.
     let attempt: u64 = rand_suffix();
     let request = |cseq: u32, auth: &str| {
         format!(
             "REGISTER sip:{pbx} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKs{attempt}x{cseq};rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:1001@{pbx}>;tag=s\r\nTo: <sip:1001@{pbx}>\r\n\
-             Call-ID: serve-test-{attempt}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:1001@127.0.0.1:{port}>\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{user}@{pbx}>;tag=s\r\nTo: <sip:{user}@{pbx}>\r\n\
+             Call-ID: serve-test-{attempt}\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:{port}>\r\n\
              Expires: 600\r\n{auth}Content-Length: 0\r\n\r\n"
         )
     };
@@ -124,7 +136,7 @@ async fn register(pbx: SocketAddr, phone: &UdpSocket, password: &str) -> u16 {
     let value = authorization(
         &parsed,
         &ClientAnswer {
-            username: "1001",
+            username: user,
             password,
             method: "REGISTER",
             uri: &uri,
@@ -170,6 +182,53 @@ async fn serve_creates_the_demo_and_phones_register_with_the_printed_credentials
         status.is_success() && body.contains("demo"),
         "{status} {body}"
     );
+
+    // An extension created through the API registers at once, without a
+    // restart (the SIP side reads credentials from the routing cache).
+    let tenants: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let tenant = tenants["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        register_as(pbx.sip, &phone, "1004", "new-secret-1004").await,
+        403
+    );
+    let created = client
+        .post(format!(
+            "http://{}/api/v1/tenants/{tenant}/extensions",
+            pbx.api
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "number": "1004",
+            "display_name": "New hire",
+            "sip_username": "1004",
+            "sip_password": "new-secret-1004",
+            "voicemail_pin": null,
+            "class_of_service": "national",
+            "pickup_group": null,
+            "call_group": null,
+            "forwarding": [],
+            "personal_flow_id": null,
+            "personal_flow_params": null,
+            "language": null
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = created.status();
+    assert!(
+        status.is_success(),
+        "{status} {}",
+        created.text().await.unwrap()
+    );
+    let mut registered = 0;
+    for _ in 0..50 {
+        registered = register_as(pbx.sip, &phone, "1004", "new-secret-1004").await;
+        if registered == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(registered, 200, "the new extension could not register");
     drop(pbx);
 
     // A restart: the same tenant and credentials, from the store.

@@ -10,7 +10,6 @@ use pbx_flow::bindings::call::{
     EnqueueOptions, HangupCause, QueueExit, RecordOptions, Recording, TransferTarget,
     VoicemailGreeting, VoicemailOutcome,
 };
-use pbx_media::LegEvent;
 use pbx_sip::service::AppEvent;
 
 /// Names of call-record fields: 1-64 of a-z, 0-9, '-', '_'.
@@ -206,7 +205,7 @@ impl CallControl for SipCall {
                 match self.next(Some(deadline)).await {
                     Happened::Sip(AppEvent::Ended(_)) => return Err(Error::Hangup),
                     Happened::Timeout => return Ok(None),
-                    Happened::Media(LegEvent::Dtmf { .. }) | _ => {}
+                    _ => {}
                 }
             }
         }

@@ -189,6 +189,9 @@ impl SipCall {
             self.do_answer().await?;
         }
         tracing::info!(%user, "bridged");
+        if let Some(o) = &self.observer {
+            o.call_bridged(&self.info.call_id, Some(&user));
+        }
         let talk_start = std::time::Instant::now();
         let ended_by = loop {
             match self.next(None).await {
@@ -203,6 +206,9 @@ impl SipCall {
         };
         if let Some(leg) = self.leg {
             let _ = self.deps.media.unbridge(leg);
+        }
+        if let Some(o) = &self.observer {
+            o.call_bridged(&self.info.call_id, None);
         }
         if let Some((peer, _)) = self.peer.take() {
             let _ = self.deps.media.close(peer).await;

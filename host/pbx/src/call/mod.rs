@@ -54,6 +54,8 @@ pub trait PromptSource: Send + Sync {
 pub trait CallObserver: Send + Sync {
     /// A flow-driven call started.
     fn call_started(&self, tenant: &str, call_id: &str, caller: &str, callee: &str, flow: &str);
+    /// The caller was bridged to `peer`, or (`None`) is back with its flow.
+    fn call_bridged(&self, call_id: &str, peer: Option<&str>);
     /// It ended; `outcome` is the flow's outcome name.
     fn call_ended(&self, tenant: &str, call_id: &str, outcome: &str, failed: bool, rtp: (u64, u64));
 }
@@ -211,7 +213,8 @@ impl CallModel {
         }
         let (call_id, callee, trunk) = (app.call_id.clone(), app.callee.clone(), app.trunk.clone());
         let caller_name = app.caller_name.clone();
-        let control = SipCall::new(self.deps.clone(), app, info, tenant.clone());
+        let mut control = SipCall::new(self.deps.clone(), app, info, tenant.clone());
+        control.observer = self.observer.clone();
         let params = match Params::resolve(&flow.description, params_from_json(&route.params)) {
             Ok(p) => p,
             Err(e) => {
@@ -273,7 +276,7 @@ impl CallModel {
         );
         if let Some(o) = &self.observer {
             o.call_ended(
-                &tenant_key,
+                &tenant.tenant.spec.name,
                 &call_id,
                 report.outcome.name(),
                 failed,

@@ -17,7 +17,7 @@ pub struct Observability {
     pub live: LiveCalls,
     /// Counters.
     pub metrics: Arc<Metrics>,
-    guards: Mutex<HashMap<String, LiveCallGuard>>,
+    guards: Mutex<HashMap<String, (LiveCallGuard, String)>>,
 }
 
 impl Observability {
@@ -49,10 +49,31 @@ impl CallObserver for Observability {
         self.guards
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(call_id.to_string(), guard);
+            .insert(call_id.to_string(), (guard, flow.to_string()));
     }
 
-    fn call_ended(&self, _tenant: &str, call_id: &str, outcome: &str, _failed: bool, rtp: (u64, u64)) {
+    fn call_bridged(&self, call_id: &str, peer: Option<&str>) {
+        let guards = self.guards.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((guard, flow)) = guards.get(call_id) {
+            guard.set_state(match peer {
+                Some(p) => CallPhase::Bridged {
+                    peer: p.to_string(),
+                },
+                None => CallPhase::Flow {
+                    label: flow.clone(),
+                },
+            });
+        }
+    }
+
+    fn call_ended(
+        &self,
+        _tenant: &str,
+        call_id: &str,
+        outcome: &str,
+        _failed: bool,
+        rtp: (u64, u64),
+    ) {
         self.metrics.flow_ended(outcome);
         self.metrics.rtp(rtp.0, rtp.1);
         self.guards

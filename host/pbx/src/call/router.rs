@@ -55,17 +55,31 @@ pub enum Resolution {
     Reject(u16, &'static str),
 }
 
+/// Told the reason of every refused call (metrics).
+pub type RejectHook = Arc<dyn Fn(&'static str) + Send + Sync>;
+
 /// The call router: the routing cache plus the live-call counts.
 #[derive(Clone)]
 pub struct Router {
     cache: RoutingCache,
     calls: TenantCalls,
+    on_reject: Option<RejectHook>,
 }
 
 impl Router {
     /// A router reading `cache`, counting calls in `calls`.
     pub fn new(cache: RoutingCache, calls: TenantCalls) -> Router {
-        Router { cache, calls }
+        Router {
+            cache,
+            calls,
+            on_reject: None,
+        }
+    }
+
+    /// The same router, telling `hook` why it refuses calls.
+    pub fn on_reject(mut self, hook: RejectHook) -> Router {
+        self.on_reject = Some(hook);
+        self
     }
 
     /// The routing cache.
@@ -170,6 +184,9 @@ impl CallRouter for Router {
             Resolution::Flow(_) => RouteDecision::Application,
             Resolution::Builtin => RouteDecision::Default,
             Resolution::Reject(status, reason) => {
+                if let Some(hook) = &self.on_reject {
+                    hook(reason);
+                }
                 tracing::info!(caller = %call.caller, callee = %call.callee, status, reason, "call refused");
                 RouteDecision::Reject(status)
             }

@@ -69,6 +69,8 @@ pub struct SipCall {
     pub(super) handover: Option<super::dial::Handover>,
     /// The tenant's extensions and voicemail boxes at the call's start.
     pub(super) routing: Arc<pbx_store::TenantRouting>,
+    /// Told when the caller is bridged and unbridged.
+    pub observer: Option<Arc<dyn super::CallObserver>>,
 }
 
 impl SipCall {
@@ -95,6 +97,7 @@ impl SipCall {
             log: CallLog::default(),
             handover: None,
             routing,
+            observer: None,
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Calls {
     pub live: LiveCalls,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The routing cache (SIP credentials read it too).
+    pub routing: RoutingCache,
 }
 
 /// Start the call model.
@@ -82,7 +84,11 @@ pub async fn start(
         });
     }
     let calls = TenantCalls::new();
-    let router = Router::new(routing, calls.clone());
+    let metrics = Metrics::new();
+    let router = Router::new(routing.clone(), calls.clone()).on_reject({
+        let metrics = metrics.clone();
+        Arc::new(move |reason| metrics.call_rejected(reason))
+    });
     let registered: RegisteredCheck = {
         let mirror = mirror.clone();
         Arc::new(move |user: &str| {
@@ -94,7 +100,6 @@ pub async fn start(
         })
     };
     let live = LiveCalls::new();
-    let metrics = Metrics::new();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let model = Arc::new(CallModel {
         deps: Arc::new(CallDeps {
@@ -120,6 +125,7 @@ pub async fn start(
         },
         live,
         metrics,
+        routing,
     })
 }
 

@@ -2,7 +2,6 @@
 
 pub mod admin;
 pub mod calls;
-pub mod demo;
 pub mod flow;
 pub mod serve;
 pub mod status;

@@ -6,17 +6,18 @@
 //! Calls routed to a flow (the demo IVR on 5000, or any route an admin
 //! creates) run through the call model with media anchored here.
 //!
-//! Not yet: picking up SIP credential changes made while running
-//! (restart to apply).
+//! SIP credentials come from the routing cache, so extensions added or
+//! changed while the PBX runs can register at once.
 
-use clap::Args;
 use super::calls;
+use clap::Args;
 use pbx::control::LiveStatus;
 use pbx::control::RegistrationMirror;
+use pbx::credentials::CachedCredentials;
 use pbx::registrations::StoredRegistrations;
 use pbx_api::{AppState, server};
 use pbx_flow::{FlowEngine, FlowLimits};
-use pbx_sip::auth::{Algorithm, InMemoryCredentials};
+use pbx_sip::auth::Algorithm;
 use pbx_sip::service::{ServiceConfig, start};
 use pbx_store::repo::extensions::{ClassOfService, ExtensionSpec};
 use pbx_store::{Page, Store, StoreConfig};
@@ -68,8 +69,12 @@ fn parse_ports(s: &str) -> Result<(u16, u16), String> {
         .split_once('-')
         .ok_or_else(|| format!("`{s}`: write the range as MIN-MAX, e.g. 20000-29999"))?;
     let (a, b): (u16, u16) = (
-        a.trim().parse().map_err(|_| format!("`{a}` is not a port"))?,
-        b.trim().parse().map_err(|_| format!("`{b}` is not a port"))?,
+        a.trim()
+            .parse()
+            .map_err(|_| format!("`{a}` is not a port"))?,
+        b.trim()
+            .parse()
+            .map_err(|_| format!("`{b}` is not a port"))?,
     );
     if a == 0 || b <= a {
         return Err(format!("`{s}`: MIN must be above 0 and below MAX"));
@@ -141,7 +146,7 @@ async fn seed_demo(
             .map_err(fail)?;
         lines.push(format!("  SIP extension {number} password {secret}"));
     }
-    super::demo::seed_ivr(
+    pbx::demo::seed_ivr(
         store,
         engine,
         seeded.tenant.id,
@@ -150,28 +155,24 @@ async fn seed_demo(
     .await?;
     lines.push(format!(
         "  IVR: dial {} (office hours, Mon-Fri 09:00-12:00 and 13:30-17:30 Europe/London)",
-        super::demo::IVR_NUMBER
+        pbx::demo::IVR_NUMBER
     ));
     Ok(lines)
 }
 
-/// Every extension's SIP credentials.
-async fn credentials(store: &Store, realm: &str) -> Result<(InMemoryCredentials, usize), String> {
+/// How many extensions all tenants have (for the start-up line).
+async fn extension_count(store: &Store) -> Result<usize, String> {
     let fail = |e: pbx_store::StoreError| e.to_string();
-    let mut creds = InMemoryCredentials::new();
     let mut count = 0;
     let tenants = store.list_tenants(Page::first(1000)).await.map_err(fail)?;
     for tenant in tenants.items {
-        let extensions = store
-            .list_extensions(tenant.id, Page::first(1000))
+        count += store
+            .list_extensions(tenant.id, Page::first(1))
             .await
-            .map_err(fail)?;
-        for e in extensions.items {
-            creds.add_password(realm, &e.spec.sip_username, &e.spec.sip_password);
-            count += 1;
-        }
+            .map_err(fail)?
+            .total as usize;
     }
-    Ok((creds, count))
+    Ok(count)
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -202,14 +203,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else if let Ok(text) = std::fs::read_to_string(&notes) {
         print!("{text}");
     }
-    let (creds, count) = credentials(&store, &args.realm).await?;
-    let mut config = ServiceConfig::new(args.realm.clone(), Arc::new(creds), args.sip);
+    let count = extension_count(&store).await?;
     let mirror = RegistrationMirror::new(Arc::new(StoredRegistrations::new(store.clone())));
+    let calls = calls::start(&args, &store, &engine, &mirror).await?;
+    // Credentials come from the routing cache, which follows the store:
+    // extensions added or changed while running can register at once.
+    let creds = CachedCredentials::new(calls.routing.clone(), args.realm.clone());
+    let mut config = ServiceConfig::new(args.realm.clone(), Arc::new(creds), args.sip);
     config.store = Arc::new(mirror.clone());
     if args.md5_only {
         config.auth.algorithms = vec![Algorithm::Md5];
     }
-    let calls = calls::start(&args, &store, &engine, &mirror).await?;
     config.app = Some(calls.app.clone());
     let sip = start(config)
         .await

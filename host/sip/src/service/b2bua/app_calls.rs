@@ -169,9 +169,11 @@ impl B2bua {
         out
     }
 
-    /// An in-dialog request from the caller of an application's call:
-    /// INFO and MESSAGE become events, an offer is answered with the
-    /// application's last SDP.
+    /// An in-dialog request of `leg` of an application's call. From the
+    /// caller, INFO and MESSAGE become events and an offer is answered
+    /// with the application's last SDP; from a dialled party, an offer is
+    /// answered with the application's SDP for that leg.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn app_in_dialog(
         &mut self,
         layer: &mut TransactionLayer,

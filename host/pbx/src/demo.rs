@@ -7,8 +7,7 @@ use chrono::{NaiveTime, Weekday};
 use pbx_calendar::{Holiday, HolidayCalendar, HolidayRule, Schedule, TimeRange, WeeklyHours};
 use pbx_flow::FlowEngine;
 use pbx_store::{
-    CalendarSpec, FlagSpec, FlowSpec, InboundRouteSpec, RouteTarget, ScheduleSpec, Store,
-    TenantId,
+    CalendarSpec, FlagSpec, FlowSpec, InboundRouteSpec, RouteTarget, ScheduleSpec, Store, TenantId,
 };
 use std::path::Path;
 
@@ -29,7 +28,13 @@ fn office_hours() -> Result<Schedule, String> {
         ])
     };
     let mut hours = WeeklyHours::new();
-    for day in [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri] {
+    for day in [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ] {
         hours.set(day, ranges()?);
     }
     Ok(Schedule {
