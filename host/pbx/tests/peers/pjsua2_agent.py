@@ -464,6 +464,9 @@ def create_account(agent, args):
     acfg.natConfig.sdpNatRewriteUse = 0
     acfg.natConfig.sipStunUse = pj.PJSUA_STUN_USE_DISABLED
     acfg.natConfig.mediaStunUse = pj.PJSUA_STUN_USE_DISABLED
+    # No re-INVITE right after the answer to lock the codec: it restarts
+    # the stream, and the recording would miss audio at the call's start.
+    acfg.mediaConfig.lockCodecEnabled = False
     acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
     acfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
     account = AgentAccount(agent)
