@@ -22,7 +22,7 @@ export class Call {
   /** Speak digits one by one, without barge-in. */
   sayDigits(digits) { wit.sayDigits(digits, false); }
   /** Speak a whole number, without barge-in. */
-  sayNumber(n) { wit.sayNumber(BigInt(n), false); }
+  sayNumber(n) { wit.sayNumber(n, false); }
   /** Collect up to `maxDigits` keys ('#' ends, 5 s first, 3 s between). */
   collect(maxDigits) { return new Collect(maxDigits); }
   /** Ring `target` (`{ tag: 'extension' | 'external', val }`) for 30 s. */

@@ -1,7 +1,8 @@
 // The route's parameters, typed. A missing or mistyped parameter reads as
 // `undefined` (or an empty list); the PBX checks values against the schema
-// when a route is saved. Integers are plain numbers (the WIT s64, which
-// arrives as a BigInt, is converted).
+// when a route is saved. Integers are plain numbers: the WIT s64 arrives as
+// a BigInt from SpiderMonkey and a Number from QuickJS, and both engines
+// accept a Number going out.
 
 import { get as wget } from 'pbx:flow/config@0.1.0';
 import { Destination, DestinationError } from './destination.js';

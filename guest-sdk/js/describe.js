@@ -64,7 +64,7 @@ export class Param {
 
   /** Default integer value (makes the parameter optional). */
   defaultInteger(v) {
-    return this.withDefault({ tag: 'integer', val: BigInt(v) });
+    return this.withDefault({ tag: 'integer', val: Number(v) });
   }
 
   /** Default boolean value (makes the parameter optional). */

@@ -76,7 +76,7 @@ case "$engine" in
         # No HTTP: the contract gives flows no network.
         "$tool" scripts/js/auto-attendant/app.js -w wit -n flow -d http fetch-event -o "$wasm.tmp" ;;
     quickjs)
-        "$tool" --sync -w wit -n flow -o "$wasm.tmp" scripts/js/auto-attendant/app.js ;;
+        "$tool" --sync -w wit -n flow --module-root "$workspace" -j scripts/js/auto-attendant/app.js -o "$wasm.tmp" ;;
 esac
 mv "$wasm.tmp" "$wasm"
 echo "$stamp" >"$stampfile"

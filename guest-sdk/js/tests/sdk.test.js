@@ -52,6 +52,6 @@ test('defaults make parameters optional', () => {
     .intoWit();
   assert.deepEqual([d.name, d.version, d.description], ['x', '1.2.3', 's']);
   const [retries, box] = d.params;
-  assert.deepEqual([retries.kind, retries.required, retries.default], ['integer', false, { tag: 'integer', val: 3n }]);
+  assert.deepEqual([retries.kind, retries.required, retries.default], ['integer', false, { tag: 'integer', val: 3 }]);
   assert.deepEqual([box.kind, box.required, box.default, box.label], ['voicemail-box', true, undefined, 'box']);
 });
