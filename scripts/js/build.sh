@@ -36,7 +36,7 @@ esac
 node_ok() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
     && node -e 'process.exit(+process.versions.node.split(".")[0] < 18 ? 1 : 0)' 2>/dev/null; }
 if ! node_ok; then
-    # shellcheck source=../lib/apt.sh
+    # shellcheck disable=SC1091 # scripts/lib/apt.sh, resolved at run time
     source "$workspace/scripts/lib/apt.sh"
     apt_ensure "$name" nodejs
     # Debian ships npm apart; NodeSource's nodejs includes it (and conflicts with it).

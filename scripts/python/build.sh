@@ -24,7 +24,7 @@ wasm="$out/auto_attendant.wasm"
 python_ok() { command -v python3 >/dev/null 2>&1 \
     && python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 if ! python_ok; then
-    # shellcheck source=../lib/apt.sh
+    # shellcheck disable=SC1091 # scripts/lib/apt.sh, resolved at run time
     source "$workspace/scripts/lib/apt.sh"
     apt_ensure "$name" python3 python3-venv
     python_ok || { echo "$name: python3 >= 3.11 with the venv module is needed" >&2; exit 1; }
@@ -55,8 +55,12 @@ fi
 mkdir -p "$out"
 rm -rf "$out/bindings"
 "$tool" -q -d wit -w flow bindings "$out/bindings"
-PYTHONPATH="$out/bindings:guest-sdk/python" PYTHONDONTWRITEBYTECODE=1 \
-    "$venv/bin/python" -m unittest discover -q -s guest-sdk/python/tests
+if ! tests="$(PYTHONPATH="$out/bindings:guest-sdk/python" PYTHONDONTWRITEBYTECODE=1 \
+    "$venv/bin/python" -m unittest discover -s guest-sdk/python/tests 2>&1)"; then
+    echo "$tests" >&2
+    echo "$name: the SDK's unit tests (guest-sdk/python/tests) failed" >&2
+    exit 1
+fi
 
 start=$(date +%s%N)
 "$tool" -q -d wit -w flow componentize \
