@@ -58,6 +58,9 @@ cargo build -p pbx
     "$CARGO_TARGET_DIR/wasm32-wasip2/flow/auto_attendant.wasm" \
     $(ls scripts/scenarios/auto-attendant/*.toml | grep -v '/base.toml$')
 
+step "flow simulator: the auto-attendant in every guest language (toolchains from apt, PyPI, npm, crates)"
+scripts/test-polyglot.sh
+
 step "flow simulator: office-hours template scenarios"
 "$CARGO_TARGET_DIR/debug/pbx" flow test --quiet \
     "$CARGO_TARGET_DIR/wasm32-wasip2/flow/office_hours.wasm" \

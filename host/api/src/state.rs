@@ -20,7 +20,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             json_bytes: 1024 * 1024,
-            upload_bytes: 16 * 1024 * 1024,
+            upload_bytes: 32 * 1024 * 1024,
         }
     }
 }

@@ -71,7 +71,7 @@ impl VersionPath {
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("id" = String, Path, description = "Flow id"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (max 16 MiB)"),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (max 32 MiB)"),
     responses(
         (status = 201, description = "Stored; `describe` holds the flow's description", body = Object),
         (status = 400, description = "Malformed id", body = ErrorBody),
