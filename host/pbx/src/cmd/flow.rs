@@ -36,6 +36,21 @@ pub enum FlowCommand {
         /// The flow component (.wasm).
         flow: PathBuf,
     },
+    /// Create a call-flow project: source, build.sh, scenarios, README, and
+    /// copies of the WIT contract and the language's SDK.
+    New {
+        /// The language: rust, c, cpp, zig, go, js or python.
+        #[arg(long)]
+        lang: String,
+        /// The flow's name (a-z, 0-9 and '-'): the project is DIR/NAME.
+        name: String,
+        /// Where to create the project (default: the current directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Write into DIR/NAME even when it exists and is not empty.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Run a flow subcommand.
@@ -57,6 +72,17 @@ pub async fn run(cmd: FlowCommand) -> ExitCode {
             }
             Err(code) => code,
         },
+        FlowCommand::New {
+            lang,
+            name,
+            dir,
+            force,
+        } => super::scaffold::run(super::scaffold::Options {
+            lang,
+            name,
+            dir,
+            force,
+        }),
     }
 }
 

@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod calls;
 pub mod flow;
+pub mod scaffold;
 pub mod serve;
 pub mod status;
