@@ -93,7 +93,7 @@ cp flow.go "$src/export_pbx_flow_handler/"
 printf '\nreplace go.bytecodealliance.org/pkg => %s\n' "$project/sdk/witpkg" >>"$src/go.mod"
 
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOTELEMETRY=off
-export GOCACHE="$tools/go-cache" GOPATH="$tools/go-path"
+export GOCACHE="$out/go-cache" GOPATH="$out/go-path"
 (cd "$src" && GOOS=wasip1 GOARCH=wasm "$go" build -buildmode=c-shared -ldflags=-checklinkname=0 \
     -o "$out/core.wasm" .) || fail "go build failed"
 python3 sdk/adapter_realloc.py "$out/core.wasm" "$out/core-adapted.wasm"
