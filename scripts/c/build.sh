@@ -22,7 +22,8 @@ source "$POLY_REPO/scripts/lib/apt.sh"
 OUT_DIR="$POLY_ROOT/c"
 OUT="$OUT_DIR/auto_attendant.wasm"
 STAMP="$OUT_DIR/auto_attendant.stamp"
-INPUTS=("$POLY_REPO/wit" "$POLY_REPO/guest-sdk/c" "$POLY_REPO/scripts/c")
+INPUTS=("$POLY_REPO/wit" "$POLY_REPO/guest-sdk/c" "$POLY_REPO/scripts/c/auto-attendant"
+    "$POLY_REPO/scripts/c/build.sh" "$POLY_REPO/scripts/c/lib.sh")
 
 if [ -z "${PBX_FORCE_BUILD:-}" ] && poly_fresh "$STAMP" "$OUT" "${INPUTS[@]}"; then
     echo "$NAME: $OUT is up to date"
