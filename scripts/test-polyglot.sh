@@ -18,11 +18,17 @@ fi
 
 # language label | build command | component (under $CARGO_TARGET_DIR/polyglot)
 builds=(
+    "C|scripts/c/build.sh|c/auto_attendant.wasm"
+    "C++|scripts/cpp/build.sh|cpp/auto_attendant.wasm"
+    "Zig|scripts/zig/build.sh|zig/auto_attendant.wasm"
     "Python|scripts/python/build.sh|python/auto_attendant.wasm"
     "JavaScript (SpiderMonkey)|scripts/js/build.sh|js/auto_attendant.wasm"
     "JavaScript (QuickJS)|scripts/js/build.sh quickjs|js/auto_attendant_qjs.wasm"
     "Go|scripts/go/build.sh|go/auto_attendant.wasm"
 )
+
+echo "--- C guest SDK: native unit tests"
+scripts/c/test-sdk.sh
 
 mapfile -t scenarios < <(ls scripts/scenarios/auto-attendant/*.toml | grep -v '/base.toml$')
 for entry in "${builds[@]}"; do

@@ -21,7 +21,8 @@
 //!
 //! Besides criterion's timings, `main` prints measurements that are not
 //! timings: resident memory per live instance (1,000 calls held inside
-//! `call.answer`) and the latency of the first call after swapping to a
+//! `call.answer`), the auto-attendant in every guest language built
+//! (`polyglot`: size, compile, cached load, one call, memory per call) and the latency of the first call after swapping to a
 //! freshly uploaded version (cold code and pool slots). See
 //! `docs/benchmarks.md` for results.
 
@@ -36,7 +37,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::{
     FLOW_NAME, FakeTenant, Gate, Invocation, Mem, TENANT, assert_completed, auto_attendant_wasm,
-    default_params, engine, hostile_wasm, prepare, runtime, setup, swap_fixture,
+    default_params, engine, hostile_wasm, polyglot_components, prepare, runtime, setup,
+    swap_fixture,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::watch;
@@ -199,23 +201,40 @@ fn bench_instantiate_only(c: &mut Criterion, rt: &Runtime, engine: &FlowEngine) 
 /// rounds: the first takes fresh pool slots, the second reuses warm ones.
 fn memory_per_live_instance(rt: &Runtime, cache: &Path, n: usize) {
     println!("\nmemory_per_live_instance: {n} concurrent calls held in call.answer");
-    let limits = FlowLimits {
+    let engine = engine(held_limits(n), cache);
+    let flow = prepare(rt, &engine, &hostile_wasm());
+    hold_calls(rt, &engine, &flow, n, 2);
+}
+
+/// Limits that admit `n` concurrent calls.
+fn held_limits(n: usize) -> FlowLimits {
+    FlowLimits {
         instances_total: (n as u32) + 100,
         instances_per_tenant: (n as u32) + 100,
         ..FlowLimits::default()
-    };
-    let engine = engine(limits, cache);
+    }
+}
+
+/// Hold `n` calls of `flow` inside `call.answer`, `rounds` times, printing
+/// what they add to resident memory; the VmRSS per call of the last round.
+fn hold_calls(
+    rt: &Runtime,
+    engine: &FlowEngine,
+    flow: &Arc<pbx_flow::PreparedFlow>,
+    n: usize,
+    rounds: usize,
+) -> f64 {
     let tenant: Arc<dyn TenantData> = Arc::new(FakeTenant);
-    let flow = prepare(rt, &engine, &hostile_wasm());
-    let params = default_params(&flow);
+    let params = default_params(flow);
     // One call first, so that one-off costs (lazy code paging, first-use
     // allocations) are in the baseline.
-    let report = rt.block_on(engine.run_call(&flow, setup(&tenant, &params, None)));
+    let report = rt.block_on(engine.run_call(flow, setup(&tenant, &params, None)));
     assert_completed(&report.outcome);
 
     let start = Mem::read();
     println!("  baseline: VmRSS {} KiB, PSS {} KiB", start.rss, start.pss);
-    for round in 1..=2 {
+    let mut per_call = 0.0;
+    for round in 1..=rounds {
         let before = Mem::read();
         let arrived = Arc::new(AtomicUsize::new(0));
         let (release, release_rx) = watch::channel(false);
@@ -293,6 +312,63 @@ fn memory_per_live_instance(rt: &Runtime, cache: &Path, n: usize) {
         assert_eq!(live as usize, n, "live instance count while held");
         assert_eq!(completed, n, "every released call completes: {outcomes:?}");
         assert_eq!(engine.live_instances(TENANT), 0, "slots released");
+        per_call = added.rss as f64 / n as f64;
+    }
+    per_call
+}
+
+// ---------------------------------------------------------------------------
+// 2b. polyglot: the auto-attendant in every guest language
+// ---------------------------------------------------------------------------
+
+/// For the Rust auto-attendant and each polyglot build present: size,
+/// compile time (empty code cache), load time from the code cache, one
+/// call end to end (median) and resident memory per live call.
+fn polyglot(rt: &Runtime, n: usize, calls: usize) {
+    let mut flows = vec![("Rust", auto_attendant_wasm())];
+    flows.extend(polyglot_components());
+    println!("\npolyglot: the auto-attendant per language ({n} calls held for memory)");
+    let mut rows = Vec::new();
+    for (lang, bytes) in flows {
+        let cache = tempfile::tempdir().expect("code cache dir");
+        let cold = engine(held_limits(n), cache.path());
+        let t0 = Instant::now();
+        let _ = prepare(rt, &cold, &bytes);
+        let compile = t0.elapsed();
+        // A second engine on the same cache: what a restart costs.
+        let warm = engine(held_limits(n), cache.path());
+        let t0 = Instant::now();
+        let flow = prepare(rt, &warm, &bytes);
+        let cached = t0.elapsed();
+        let tenant: Arc<dyn TenantData> = Arc::new(FakeTenant);
+        let params = default_params(&flow);
+        let mut times: Vec<Duration> = (0..calls)
+            .map(|_| {
+                let t0 = Instant::now();
+                let report = rt.block_on(warm.run_call(&flow, setup(&tenant, &params, None)));
+                assert_completed(&report.outcome);
+                t0.elapsed()
+            })
+            .collect();
+        times.sort();
+        let call = times[times.len() / 2];
+        println!("  {lang}:");
+        let per_call = hold_calls(rt, &warm, &flow, n, 1);
+        rows.push((lang, bytes.len(), compile, cached, call, per_call));
+    }
+    println!(
+        "\n| language | component | compile | load from cache | one call (median) | memory per live call |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (lang, size, compile, cached, call, per_call) in rows {
+        println!(
+            "| {lang} | {:.2} MB | {:.0} ms | {:.1} ms | {:.0} us | {:.0} KiB |",
+            size as f64 / 1e6,
+            compile.as_secs_f64() * 1e3,
+            cached.as_secs_f64() * 1e3,
+            call.as_secs_f64() * 1e6,
+            per_call
+        );
     }
 }
 
@@ -406,6 +482,14 @@ fn main() {
     // Before the criterion groups, while the process is small and quiet.
     if invocation.wants("memory_per_live_instance") {
         memory_per_live_instance(&rt, cache, if invocation.bench { 1_000 } else { 50 });
+    }
+
+    if invocation.wants("polyglot") {
+        if invocation.bench {
+            polyglot(&rt, 100, 31);
+        } else {
+            polyglot(&rt, 4, 3);
+        }
     }
 
     bench_run_call(&mut criterion, &rt, cache);

@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+/// How long `answer` waits for the caller's ACK before going on.
+const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What every call shares.
 pub struct CallDeps {
     /// The media engine.
@@ -63,6 +66,8 @@ pub struct SipCall {
     answer: Option<Bytes>,
     /// Keys pressed and not consumed yet.
     pub(super) digits: VecDeque<char>,
+    /// The caller ACKed our 200 OK.
+    confirmed: bool,
     /// What goes on the call record.
     pub log: CallLog,
     /// A transfer the flow asked for, carried out after it returns.
@@ -94,6 +99,7 @@ impl SipCall {
             peer: None,
             answer: None,
             digits: VecDeque::new(),
+            confirmed: false,
             log: CallLog::default(),
             handover: None,
             routing,
@@ -160,6 +166,20 @@ impl SipCall {
         self.app.answer(sdp);
         self.state = CallState::Answered;
         self.log.answered(self.deps_now());
+        // Wait for the caller's ACK (its phone is then listening) so the
+        // first words of a greeting are not lost; a phone whose ACK gets
+        // lost still hears the flow after a short while.
+        let deadline = tokio::time::Instant::now() + ACK_WAIT;
+        while !self.confirmed {
+            match self.next(Some(deadline)).await {
+                Happened::Sip(AppEvent::Ended(_)) => return Err(Error::Hangup),
+                Happened::Timeout => break,
+                Happened::Media(LegEvent::Dtmf { digit, .. }) => {
+                    self.digits.push_back(digit.as_char());
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -216,7 +236,10 @@ impl SipCall {
                 _ = sleep => Happened::Timeout,
             };
             match happened {
-                Happened::Sip(AppEvent::Confirmed) => continue,
+                Happened::Sip(AppEvent::Confirmed) => {
+                    self.confirmed = true;
+                    return Happened::Sip(AppEvent::Confirmed);
+                }
                 Happened::Sip(AppEvent::Info {
                     content_type, body, ..
                 }) => {
