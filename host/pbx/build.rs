@@ -28,6 +28,7 @@ const SOURCES: &[&str] = &[
     "scripts/go/build.sh",
     "scripts/go/adapter_realloc.py",
     "scripts/c/build.sh",
+    "scripts/c/lib.sh",
     "scripts/cpp/build.sh",
     "scripts/zig/build.sh",
     "host/pbx/src/cmd/scaffold/templates",

@@ -86,7 +86,7 @@ const LANGS: [(&str, &str, &str); 7] = [
     ("rust", "src/lib.rs", "sdk/src"),
     ("c", "flow.c", "sdk"),
     ("cpp", "flow.cpp", "sdk"),
-    ("zig", "flow.zig", "sdk"),
+    ("zig", "flow.zig", "sdk/zig"),
     ("go", "flow.go", "sdk"),
     ("js", "app.js", "sdk"),
     ("python", "app.py", "sdk"),

@@ -25,15 +25,11 @@ pub enum Lang {
     Python,
 }
 
-/// One group of files copied into a project: every embedded file under
-/// `from` (a directory ending in `/`, or one file) goes to `to` in the
-/// project (a directory ending in `/`, or empty for the project's root).
-pub struct Copy {
-    /// Workspace-relative source.
-    pub from: &'static str,
-    /// Project-relative destination directory.
-    pub to: &'static str,
-}
+/// One group of files copied into a project, `(from, to)`: every embedded
+/// file under `from` (a workspace directory ending in `/`, or one file)
+/// goes to `to` in the project: a directory ending in `/` (empty for the
+/// project's root), or, for one file, its new path.
+pub type Copy = (&'static str, &'static str);
 
 impl Lang {
     /// Every language, in the order shown to users.
@@ -120,9 +116,17 @@ impl Lang {
                 "It installs `componentize-py` from PyPI into a venv under `$PBX_FLOW_TOOLS` \
                  (default `~/.cache/pbx-flow`), and Python 3.11+ from Debian apt when missing."
             }
-            Lang::C | Lang::Cpp | Lang::Zig => {
-                "It installs what it needs under `$PBX_FLOW_TOOLS` (default \
-                 `~/.cache/pbx-flow`) and from Debian apt; see the comments at its top."
+            Lang::C => {
+                "It installs clang, lld and wasi-libc from Debian apt (with sudo), and under \
+                 `$PBX_FLOW_TOOLS` (default `~/.cache/pbx-flow`) `wit-bindgen` and `wasm-tools` \
+                 from crates.io (so it needs `cargo`) and the WASI adapter crate \
+                 (`lib/poly.sh` has the pinned versions)."
+            }
+            Lang::Cpp | Lang::Zig => {
+                "It installs under `$PBX_FLOW_TOOLS` (default `~/.cache/pbx-flow`) Zig from \
+                 PyPI (`ziglang`) into a venv, `wit-bindgen` and `wasm-tools` from crates.io \
+                 (so it needs `cargo`) and the WASI adapter crate (`lib/poly.sh` has the pinned \
+                 versions)."
             }
         }
     }
@@ -142,107 +146,29 @@ impl Lang {
     }
 
     /// The repository files copied verbatim into the project, besides the
-    /// templates (which are rendered).
+    /// templates (which are rendered): `(from, to)` pairs, see [`Copy`].
     pub fn copies(self) -> &'static [Copy] {
+        const WIT: Copy = ("wit/", "wit/");
+        const APT: Copy = ("scripts/lib/apt.sh", "lib/");
+        const POLY: Copy = ("scripts/c/lib.sh", "lib/poly.sh");
         match self {
-            Lang::Rust => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/src/",
-                    to: "sdk/src/",
-                },
-            ],
-            Lang::C => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/c/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
-            ],
-            Lang::Cpp => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/cpp/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
-            ],
+            Lang::Rust => &[WIT, ("guest-sdk/src/", "sdk/src/")],
+            Lang::C => &[WIT, ("guest-sdk/c/", "sdk/"), APT, POLY],
+            Lang::Cpp => &[WIT, ("guest-sdk/cpp/", "sdk/"), POLY],
             Lang::Zig => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/zig/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
+                WIT,
+                ("guest-sdk/c/", "sdk/c/"),
+                ("guest-sdk/zig/", "sdk/zig/"),
+                POLY,
             ],
             Lang::Go => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/go/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/go/adapter_realloc.py",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
+                WIT,
+                ("guest-sdk/go/", "sdk/"),
+                ("scripts/go/adapter_realloc.py", "sdk/"),
+                APT,
             ],
-            Lang::Js => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/js/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
-            ],
-            Lang::Python => &[
-                Copy {
-                    from: "wit/",
-                    to: "wit/",
-                },
-                Copy {
-                    from: "guest-sdk/python/",
-                    to: "sdk/",
-                },
-                Copy {
-                    from: "scripts/lib/apt.sh",
-                    to: "lib/",
-                },
-            ],
+            Lang::Js => &[WIT, ("guest-sdk/js/", "sdk/"), APT],
+            Lang::Python => &[WIT, ("guest-sdk/python/", "sdk/"), APT],
         }
     }
 

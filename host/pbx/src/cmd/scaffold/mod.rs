@@ -145,11 +145,16 @@ pub fn files(lang: Lang, name: &str) -> Result<Vec<(String, Vec<u8>)>, ScaffoldE
     if embedded::under(&own).next().is_none() {
         return Err(ScaffoldError::Unavailable(lang.title()));
     }
-    for copy in lang.copies() {
+    for &(from, to) in lang.copies() {
         let mut any = false;
-        for (rest, bytes) in embedded::under(copy.from) {
+        for (rest, bytes) in embedded::under(from) {
             any = true;
-            add(format!("{}{rest}", copy.to), bytes.to_vec());
+            let path = if to.is_empty() || to.ends_with('/') {
+                format!("{to}{rest}")
+            } else {
+                to.to_string()
+            };
+            add(path, bytes.to_vec());
         }
         if !any {
             return Err(ScaffoldError::Unavailable(lang.title()));
