@@ -114,10 +114,77 @@ pub fn check_name(name: &str) -> Result<(), ScaffoldError> {
     }
 }
 
+/// Names cargo refuses for a package (Rust keywords and the standard
+/// crates), so refused for a Rust project.
+const RUST_RESERVED: &[&str] = &[
+    "abstract",
+    "alloc",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "core",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "proc-macro",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "std",
+    "struct",
+    "super",
+    "test",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+];
+
 /// Every file of a project, rendered, as (project-relative path, bytes).
 /// Nothing is written; [`scaffold`] writes them.
 pub fn files(lang: Lang, name: &str) -> Result<Vec<(String, Vec<u8>)>, ScaffoldError> {
     check_name(name)?;
+    if lang == Lang::Rust && RUST_RESERVED.contains(&name) {
+        return Err(ScaffoldError::InvalidName {
+            name: name.to_string(),
+            why: "it is a Rust keyword or standard crate, which cargo refuses as a package name",
+        });
+    }
     let mut vars = render::Vars::new();
     let put = |vars: &mut render::Vars, k: &str, v: &str| {
         vars.insert(k.to_string(), v.to_string());
@@ -178,7 +245,8 @@ pub fn files(lang: Lang, name: &str) -> Result<Vec<(String, Vec<u8>)>, ScaffoldE
 pub fn scaffold(opts: &Options) -> Result<Project, ScaffoldError> {
     let lang =
         Lang::parse(&opts.lang).ok_or_else(|| ScaffoldError::UnknownLang(opts.lang.clone()))?;
-    check_name(&opts.name)?;
+    // Everything is rendered (and the name checked) before the disk is touched.
+    let files = files(lang, &opts.name)?;
     let dir = opts
         .dir
         .clone()
@@ -197,7 +265,6 @@ pub fn scaffold(opts: &Options) -> Result<Project, ScaffoldError> {
             return Err(ScaffoldError::NotEmpty(dir));
         }
     }
-    let files = files(lang, &opts.name)?;
     for (rel, bytes) in &files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
