@@ -192,7 +192,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         FlowLimits::default(),
         Some(args.data_dir.join("cache").join("flows")),
     )
-        .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
+    .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
     let notes = args.data_dir.join("demo-credentials.txt");
     if first_start {
         let templates = args.templates.clone().unwrap_or_else(|| {
