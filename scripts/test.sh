@@ -61,6 +61,9 @@ cargo build -p pbx
 step "flow simulator: the auto-attendant in every guest language (toolchains from apt, PyPI, npm, crates)"
 scripts/test-polyglot.sh
 
+step "pbx flow new: a scaffolded project in each guest language builds and passes its scenarios"
+PBX="$CARGO_TARGET_DIR/debug/pbx" scripts/test-flow-new.sh
+
 step "flow simulator: office-hours template scenarios"
 "$CARGO_TARGET_DIR/debug/pbx" flow test --quiet \
     "$CARGO_TARGET_DIR/wasm32-wasip2/flow/office_hours.wasm" \
