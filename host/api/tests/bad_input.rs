@@ -80,7 +80,7 @@ async fn oversize_bodies_are_413() {
             ),
             &api.a.token,
             "application/wasm",
-            vec![0u8; 17 * 1024 * 1024],
+            vec![0u8; 33 * 1024 * 1024],
         )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);

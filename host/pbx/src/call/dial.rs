@@ -124,6 +124,8 @@ impl SipCall {
         let mut playing = self.deps.media.play(leg, &ringback, false).ok();
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rang = false;
+        // Whether the caller hears the dialled party's early media.
+        let mut early = false;
         let outcome = loop {
             match self.next(Some(deadline)).await {
                 Happened::Sip(AppEvent::Ended(_)) => {
@@ -136,7 +138,23 @@ impl SipCall {
                     });
                     return Err(Error::Hangup);
                 }
-                Happened::Sip(AppEvent::DialRinging { .. }) => rang = true,
+                Happened::Sip(AppEvent::DialRinging { early_media, .. }) => {
+                    rang = true;
+                    // The dialled party's own early media (its ringback,
+                    // an announcement) replaces ours.
+                    if let Some(sdp) = early_media
+                        && !early
+                        && self
+                            .deps
+                            .media
+                            .set_answer(peer_id, &String::from_utf8_lossy(&sdp))
+                            .is_ok()
+                    {
+                        let _ = self.deps.media.stop(leg);
+                        playing = None;
+                        early = self.deps.media.bridge(leg, peer_id).await.is_ok();
+                    }
+                }
                 Happened::Sip(AppEvent::DialFailed { status }) => break failure(status, rang),
                 Happened::Sip(AppEvent::DialAnswered { user, sdp }) => {
                     let _ = self.deps.media.stop(leg);
@@ -155,6 +173,9 @@ impl SipCall {
             }
         };
         let _ = self.deps.media.stop(leg);
+        if early {
+            let _ = self.deps.media.unbridge(leg);
+        }
         if let Some((peer, _)) = self.peer.take() {
             let _ = self.deps.media.close(peer).await;
         }
