@@ -284,24 +284,7 @@ impl B2bua {
                     },
                 );
             }
-            Ok(UacOutcome::ExtraFork(dialog)) => {
-                let mut dialog = *dialog;
-                if let Ok(ack) = dialog.ack_for_2xx(&resp) {
-                    out.push(Effect::Send(SipMessage::Request(ack), fork_target));
-                }
-                let bye = dialog.bye(now);
-                self.start(layer, now, id, bye, fork_target, ClientRole::Other, out);
-            }
-            Ok(UacOutcome::Retransmitted2xx(dialog_id)) => {
-                if let Some(ack) = call
-                    .b_dialogs
-                    .get(&dialog_id)
-                    .and_then(|d| d.ack_for_2xx(&resp).ok())
-                {
-                    out.push(Effect::Send(SipMessage::Request(ack), fork_target));
-                }
-            }
-            Ok(_) => {}
+            Ok(other) => self.other_2xx(layer, now, id, other, &resp, fork_target, out),
             Err(e) => tracing::debug!(error = %e, "2xx on a dialled leg not usable"),
         }
     }

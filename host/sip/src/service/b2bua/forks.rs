@@ -233,25 +233,44 @@ impl B2bua {
                 respond(layer, now, &a_key, ok, out);
                 self.cancel_forks(layer, now, id, out);
             }
-            Ok(UacOutcome::ExtraFork(dialog)) => {
+            Ok(other) => self.other_2xx(layer, now, id, other, &resp, fork_target, out),
+            Err(e) => tracing::debug!(error = %e, "2xx on the B leg not usable"),
+        }
+    }
+
+    /// A 2xx that does not make call `id`'s B leg: another fork's answer
+    /// (ACKed, then hung up) or a retransmission (ACKed again).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn other_2xx(
+        &mut self,
+        layer: &mut TransactionLayer,
+        now: Duration,
+        id: u64,
+        outcome: UacOutcome,
+        resp: &Response,
+        target: Target,
+        out: &mut Vec<Effect>,
+    ) {
+        match outcome {
+            UacOutcome::ExtraFork(dialog) => {
                 let mut dialog = *dialog;
-                if let Ok(ack) = dialog.ack_for_2xx(&resp) {
-                    out.push(Effect::Send(SipMessage::Request(ack), fork_target));
+                if let Ok(ack) = dialog.ack_for_2xx(resp) {
+                    out.push(Effect::Send(SipMessage::Request(ack), target));
                 }
                 let bye = dialog.bye(now);
-                self.start(layer, now, id, bye, fork_target, ClientRole::Other, out);
+                self.start(layer, now, id, bye, target, ClientRole::Other, out);
             }
-            Ok(UacOutcome::Retransmitted2xx(dialog_id)) => {
-                if let Some(ack) = call
-                    .b_dialogs
-                    .get(&dialog_id)
-                    .and_then(|d| d.ack_for_2xx(&resp).ok())
-                {
-                    out.push(Effect::Send(SipMessage::Request(ack), fork_target));
+            UacOutcome::Retransmitted2xx(dialog_id) => {
+                let ack = self
+                    .calls
+                    .get(&id)
+                    .and_then(|c| c.b_dialogs.get(&dialog_id))
+                    .and_then(|d| d.ack_for_2xx(resp).ok());
+                if let Some(ack) = ack {
+                    out.push(Effect::Send(SipMessage::Request(ack), target));
                 }
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "2xx on the B leg not usable"),
+            _ => {}
         }
     }
 
