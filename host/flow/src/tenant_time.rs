@@ -1,6 +1,7 @@
 //! Conversions between `chrono` times in a tenant's zone and the
 //! contract's `datetime`/`date`, for every backend to share.
 
+use crate::bindings::schedule::{self as wit_schedule, ScheduleStatus};
 use crate::bindings::{Date, Datetime, Weekday};
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
@@ -24,6 +25,20 @@ pub fn to_wit(at: &DateTime<Tz>) -> Datetime {
             chrono::Weekday::Sat => Weekday::Saturday,
             chrono::Weekday::Sun => Weekday::Sunday,
         },
+    }
+}
+
+/// The contract's schedule status for a status the calendar computed.
+pub fn schedule_status_to_wit(status: pbx_calendar::ScheduleStatus) -> ScheduleStatus {
+    use pbx_calendar::ClosedReason;
+    ScheduleStatus {
+        open: status.open,
+        reason: status.reason.map(|r| match r {
+            ClosedReason::OutsideHours => wit_schedule::ClosedReason::OutsideHours,
+            ClosedReason::Holiday { name } => wit_schedule::ClosedReason::Holiday(name),
+            ClosedReason::Closure { message } => wit_schedule::ClosedReason::Closure(message),
+        }),
+        next_change: status.next_change.as_ref().map(to_wit),
     }
 }
 

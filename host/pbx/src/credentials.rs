@@ -28,10 +28,7 @@ impl CredentialStore for CachedCredentials {
             return None;
         }
         let tenant = self.cache.tenant_for_user(user)?;
-        let extension = tenant
-            .extensions
-            .values()
-            .find(|e| e.spec.sip_username == user)?;
+        let extension = tenant.extension_by_user(user)?;
         Some(ha1(alg, user, realm, &extension.spec.sip_password))
     }
 }

@@ -6,14 +6,14 @@ use crate::scenario::Scenario;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone};
 use chrono_tz::Tz;
-use pbx_calendar::{ClosedReason, HolidayCalendar, Schedule};
+use pbx_calendar::{HolidayCalendar, Schedule};
 use pbx_flow::TenantData;
 use pbx_flow::bindings::directory::{Contact, Extension};
 use pbx_flow::bindings::holidays::Holiday;
 use pbx_flow::bindings::incidents::Flag;
-use pbx_flow::bindings::schedule::{self as wit_schedule, ScheduleStatus};
+use pbx_flow::bindings::schedule::ScheduleStatus;
 use pbx_flow::bindings::{Date, Datetime, Error};
-use pbx_flow::tenant_time::{date_from_wit, date_to_wit, to_wit};
+use pbx_flow::tenant_time::{date_from_wit, date_to_wit, schedule_status_to_wit, to_wit};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -145,16 +145,9 @@ impl TenantData for SimTenant {
             .schedules
             .get(name)
             .ok_or_else(|| Error::NotFound(format!("schedule `{name}`")))?;
-        let status = schedule.status_at(self.now_local(), &self.calendars);
-        Ok(ScheduleStatus {
-            open: status.open,
-            reason: status.reason.map(|r| match r {
-                ClosedReason::OutsideHours => wit_schedule::ClosedReason::OutsideHours,
-                ClosedReason::Holiday { name } => wit_schedule::ClosedReason::Holiday(name),
-                ClosedReason::Closure { message } => wit_schedule::ClosedReason::Closure(message),
-            }),
-            next_change: status.next_change.as_ref().map(to_wit),
-        })
+        Ok(schedule_status_to_wit(
+            schedule.status_at(self.now_local(), &self.calendars),
+        ))
     }
 
     async fn holiday_on(&self, calendar: &str, date: Date) -> Result<Option<Holiday>, Error> {

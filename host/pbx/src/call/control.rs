@@ -11,6 +11,7 @@ use pbx_flow::bindings::call::{
     VoicemailGreeting, VoicemailOutcome,
 };
 use pbx_sip::service::AppEvent;
+use pbx_store::Outcome;
 
 /// Names of call-record fields: 1-64 of a-z, 0-9, '-', '_'.
 fn valid_field_name(name: &str) -> bool {
@@ -152,7 +153,7 @@ impl CallControl for SipCall {
         // No queue engine on this PBX yet: an honest, typed answer the
         // flow can act on (e.g. fall back to voicemail).
         self.log
-            .leg_failed(&format!("queue:{}", options.queue), "unavailable");
+            .leg_failed(&format!("queue:{}", options.queue), Outcome::Unavailable);
         Ok(QueueExit::Unavailable)
     }
 

@@ -178,15 +178,11 @@ impl CallModel {
                 return;
             }
         };
-        let caller_number = if app.trunk.is_none() {
-            tenant
-                .extensions
-                .values()
-                .find(|e| e.spec.sip_username == app.caller)
-                .map(|e| e.spec.number.clone())
-                .unwrap_or_else(|| app.caller.clone())
-        } else {
-            app.caller.clone()
+        let caller_number = match app.trunk {
+            None => tenant
+                .extension_by_user(&app.caller)
+                .map_or_else(|| app.caller.clone(), |e| e.spec.number.clone()),
+            Some(_) => app.caller.clone(),
         };
         let info = CallInfo {
             call_id: app.call_id.clone(),

@@ -17,7 +17,7 @@ pub struct Observability {
     pub live: LiveCalls,
     /// Counters.
     pub metrics: Arc<Metrics>,
-    guards: Mutex<HashMap<String, (LiveCallGuard, String)>>,
+    guards: Mutex<HashMap<String, LiveCallGuard>>,
 }
 
 impl Observability {
@@ -49,21 +49,23 @@ impl CallObserver for Observability {
         self.guards
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(call_id.to_string(), (guard, flow.to_string()));
+            .insert(call_id.to_string(), guard);
     }
 
     fn call_bridged(&self, call_id: &str, peer: Option<&str>) {
         let guards = self.guards.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((guard, flow)) = guards.get(call_id) {
-            guard.set_state(match peer {
-                Some(p) => CallPhase::Bridged {
-                    peer: p.to_string(),
-                },
-                None => CallPhase::Flow {
-                    label: flow.clone(),
-                },
-            });
-        }
+        let Some(guard) = guards.get(call_id) else {
+            return;
+        };
+        let state = match peer {
+            Some(p) => CallPhase::Bridged {
+                peer: p.to_string(),
+            },
+            None => CallPhase::Flow {
+                label: guard.get().and_then(|s| s.flow).unwrap_or_default(),
+            },
+        };
+        guard.set_state(state);
     }
 
     fn call_ended(

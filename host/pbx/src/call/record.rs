@@ -51,14 +51,14 @@ impl CallLog {
     }
 
     /// A leg that failed at once (queue unavailable, unknown extension).
-    pub fn leg_failed(&mut self, target: &str, outcome: &str) {
+    pub fn leg_failed(&mut self, target: &str, outcome: Outcome) {
         let now = Utc::now();
         self.legs.push(CallLeg {
             target: target.to_string(),
             started_at: now,
             answered_at: None,
             ended_at: now,
-            outcome: outcome.parse().unwrap_or(Outcome::Failed),
+            outcome,
         });
     }
 

@@ -103,10 +103,11 @@ impl Router {
             return Resolution::Builtin;
         };
         // The caller's number as the tenant knows it.
-        let caller_extension = tenant
-            .extensions
-            .values()
-            .find(|e| call.trunk.is_none() && e.spec.sip_username == call.caller);
+        let caller_extension = call
+            .trunk
+            .is_none()
+            .then(|| tenant.extension_by_user(&call.caller))
+            .flatten();
         let caller_number = caller_extension
             .map(|e| e.spec.number.as_str())
             .unwrap_or(call.caller.as_str());

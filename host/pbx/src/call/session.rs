@@ -165,7 +165,7 @@ impl SipCall {
         let sdp = self.answer.clone().unwrap_or_default();
         self.app.answer(sdp);
         self.state = CallState::Answered;
-        self.log.answered(self.deps_now());
+        self.log.answered(chrono::Utc::now());
         // Wait for the caller's ACK (its phone is then listening) so the
         // first words of a greeting are not lost; a phone whose ACK gets
         // lost still hears the flow after a short while.
@@ -197,10 +197,6 @@ impl SipCall {
                 "the call is already answered: early media is only before the answer".into(),
             )),
         }
-    }
-
-    pub(super) fn deps_now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
     }
 
     /// Wait for the next event of the caller's leg (SIP or media) or of
@@ -343,8 +339,8 @@ impl SipCall {
         }
     }
 
-    /// Wait up to `ms` for a key (kept for the flow's next read unless
-    /// `take`), the caller hanging up, or the time to pass.
+    /// Wait up to `ms` for a key (one pressed earlier and not consumed
+    /// comes first), the caller hanging up, or the time to pass.
     pub(super) async fn wait_key(&mut self, ms: u32) -> Result<Option<char>, Error> {
         self.ensure_up()?;
         if let Some(d) = self.digits.pop_front() {

@@ -8,14 +8,13 @@ use super::clock::Clock;
 use async_trait::async_trait;
 use chrono::DateTime;
 use chrono_tz::Tz;
-use pbx_calendar::ClosedReason;
 use pbx_flow::TenantData;
 use pbx_flow::bindings::directory::{Contact, Extension};
 use pbx_flow::bindings::holidays::Holiday;
 use pbx_flow::bindings::incidents::Flag;
-use pbx_flow::bindings::schedule::{self as wit_schedule, ScheduleStatus};
+use pbx_flow::bindings::schedule::ScheduleStatus;
 use pbx_flow::bindings::{Date, Datetime, Error};
-use pbx_flow::tenant_time::{date_from_wit, date_to_wit, to_wit};
+use pbx_flow::tenant_time::{date_from_wit, date_to_wit, schedule_status_to_wit, to_wit};
 use pbx_store::{IncidentFlag, RoutingCache, Store, StoreError, TenantId, TenantRouting};
 use std::sync::Arc;
 
@@ -105,18 +104,10 @@ impl TenantData for StoreTenant {
 
     async fn schedule_status(&self, name: &str) -> Result<ScheduleStatus, Error> {
         let routing = self.routing();
-        let status = routing
+        routing
             .schedule_status(name, self.clock.now())
-            .ok_or_else(|| Error::NotFound(format!("schedule `{name}`")))?;
-        Ok(ScheduleStatus {
-            open: status.open,
-            reason: status.reason.map(|r| match r {
-                ClosedReason::OutsideHours => wit_schedule::ClosedReason::OutsideHours,
-                ClosedReason::Holiday { name } => wit_schedule::ClosedReason::Holiday(name),
-                ClosedReason::Closure { message } => wit_schedule::ClosedReason::Closure(message),
-            }),
-            next_change: status.next_change.as_ref().map(to_wit),
-        })
+            .map(schedule_status_to_wit)
+            .ok_or_else(|| Error::NotFound(format!("schedule `{name}`")))
     }
 
     async fn holiday_on(&self, calendar: &str, date: Date) -> Result<Option<Holiday>, Error> {

@@ -76,7 +76,25 @@ pub async fn start(
         let (flows, routing, store) = (flows.clone(), routing.clone(), store.clone());
         let mut changes = store.subscribe();
         tokio::spawn(async move {
-            while changes.recv().await.is_ok() || !changes.is_closed() {
+            use pbx_store::ChangeKind;
+            loop {
+                match changes.recv().await {
+                    // Only flows, their versions and routes change what
+                    // must be compiled (not key-value writes, flags, ...).
+                    Ok(c)
+                        if !matches!(
+                            c.kind,
+                            ChangeKind::Flow
+                                | ChangeKind::FlowVersion
+                                | ChangeKind::InboundRoute
+                                | ChangeKind::Tenant
+                        ) =>
+                    {
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                }
                 // Let the routing cache apply the change first.
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 warm(&flows, &routing, &store).await;

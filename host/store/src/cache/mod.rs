@@ -193,8 +193,8 @@ impl RoutingCache {
                     for d in &t.dids {
                         snap.dids.insert(d.spec.number.clone(), id);
                     }
-                    for e in t.extensions.values() {
-                        snap.users.insert(e.spec.sip_username.clone(), id);
+                    for user in t.users.keys() {
+                        snap.users.insert(user.clone(), id);
                     }
                     snap.tenants.insert(id, Arc::new(t));
                 }
@@ -213,8 +213,8 @@ impl RoutingCache {
         let mut next = Snapshot::default();
         for t in tenants {
             let r = load_tenant(store, t.id).await?;
-            for e in r.extensions.values() {
-                next.users.insert(e.spec.sip_username.clone(), t.id);
+            for user in r.users.keys() {
+                next.users.insert(user.clone(), t.id);
             }
             for d in &r.dids {
                 next.dids.insert(d.spec.number.clone(), t.id);

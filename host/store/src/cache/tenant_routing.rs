@@ -41,6 +41,8 @@ pub struct TenantRouting {
     pub trunks: HashMap<TrunkId, Trunk>,
     /// Extensions by number.
     pub extensions: HashMap<String, Extension>,
+    /// Extension numbers by SIP user name (digest user of its phones).
+    pub users: HashMap<String, String>,
     /// Blocked numbers.
     pub blocked: Vec<BlockedNumber>,
     /// Schedules by name.
@@ -98,6 +100,11 @@ impl TenantRouting {
     /// The extension with this number.
     pub fn extension(&self, number: &str) -> Option<&Extension> {
         self.extensions.get(number)
+    }
+
+    /// The extension whose phones authenticate as `username`.
+    pub fn extension_by_user(&self, username: &str) -> Option<&Extension> {
+        self.extensions.get(self.users.get(username)?)
     }
 
     /// The first outbound route matching `dialled` that `class` may use,
@@ -175,6 +182,11 @@ pub(crate) async fn load_tenant(store: &Store, id: TenantId) -> Result<TenantRou
             wanted.insert(*v);
         }
     }
+    let extensions: HashMap<String, Extension> = crud::all::<Extension>(store, id)
+        .await?
+        .into_iter()
+        .map(|e| (e.spec.number.clone(), e))
+        .collect();
     let mut versions = HashMap::new();
     for v in wanted {
         versions.insert(v, store.get_flow_version(id, v).await?);
@@ -189,11 +201,11 @@ pub(crate) async fn load_tenant(store: &Store, id: TenantId) -> Result<TenantRou
             .into_iter()
             .map(|t| (t.id, t))
             .collect(),
-        extensions: crud::all::<Extension>(store, id)
-            .await?
-            .into_iter()
-            .map(|e| (e.spec.number.clone(), e))
+        users: extensions
+            .values()
+            .map(|e| (e.spec.sip_username.clone(), e.spec.number.clone()))
             .collect(),
+        extensions,
         blocked: crud::all::<BlockedNumber>(store, id).await?,
         schedules: collect(|p| store.list_schedules(id, p))
             .await?
