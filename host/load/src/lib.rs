@@ -13,6 +13,8 @@
 //! - [`report`]: percentiles and the text report.
 
 pub mod calls;
+pub mod media;
+pub mod pbx;
 pub mod proc_stats;
 pub mod register;
 pub mod report;

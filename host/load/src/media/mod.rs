@@ -1,0 +1,1 @@
+//! RTP for load calls (owned by the media helper; placeholder).

@@ -1,0 +1,2 @@
+//! A `pbx serve` process for benchmarks, and its admin API (owned by the
+//! provisioning helper; placeholder).
