@@ -25,7 +25,7 @@
 //! - [`send`] and [`pacer`]: the sender of one leg and the few shared
 //!   threads that drive all senders.
 //! - [`receive`] and [`sequence`]: receive-side accounting.
-//! - [`stats`]: [`MediaStats`].
+//! - [`stats`]: the figures, [`MediaStats`].
 //!
 //! Scale: sending costs no task or timer per leg (2-4 pacer threads in
 //! the whole process); receiving is one tokio task per leg.
