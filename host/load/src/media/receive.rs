@@ -173,8 +173,12 @@ impl Timing {
             }
         };
         if let Some(prev) = self.last_transit {
-            let d = (transit - prev).abs() as f64;
-            self.jitter += (d - self.jitter) / 16.0;
+            // A forward jump of the peer's timestamps is a new base, not
+            // jitter.
+            let d = (transit - prev).abs();
+            if d <= REBASE_UNITS {
+                self.jitter += (d as f64 - self.jitter) / 16.0;
+            }
         }
         self.last_transit = Some(transit);
         (transit - min > late_after, self.jitter)
@@ -235,6 +239,24 @@ mod tests {
             s.max_jitter_ms
         );
         assert_eq!(s.first_packet_after, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn timestamp_jumps_rebase_instead_of_counting_late() {
+        let mut r = Receiver::new(101, Duration::from_millis(40));
+        let tone = Codec::Pcma.tone_frame();
+        for i in 0..60u32 {
+            // 10 s back at packet 20, 20 s forward at packet 40.
+            let base = match i {
+                0..20 => 100_000,
+                20..40 => 20_000,
+                _ => 180_000,
+            };
+            r.on_datagram(&packet(8, i as u16, base + i * 160, 3, tone), MS20 * i);
+        }
+        let s = r.stats();
+        assert_eq!((s.received, s.lost, s.late, s.voiced), (60, 0, 0, 60));
+        assert!(s.max_jitter_ms < 1.0, "{s:?}");
     }
 
     #[test]
