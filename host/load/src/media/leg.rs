@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::codec::Codec;
+use super::destination::Destination;
 use super::pacer::{self, Registration};
 use super::receive::Receiver;
 use super::send::{SendCounters, SendLeg};
@@ -42,6 +43,10 @@ pub struct MediaPlan {
     pub late_after: Duration,
     /// Whether to send at all (`false`: receive only).
     pub send: bool,
+    /// Whether to move the destination, once, to the source address of
+    /// the first RTP packet received when it differs (symmetric RTP, as
+    /// behind NAT). Off by default.
+    pub latch: bool,
 }
 
 impl Default for MediaPlan {
@@ -53,6 +58,7 @@ impl Default for MediaPlan {
             dtmf_duration: Duration::from_millis(100),
             late_after: Duration::from_millis(40),
             send: true,
+            latch: false,
         }
     }
 }
@@ -90,10 +96,11 @@ impl RtpLeg {
     pub fn start(self, remote: SocketAddr, plan: MediaPlan) -> RunningLeg {
         let start = Instant::now();
         let counters = Arc::new(SendCounters::default());
+        let destination = Arc::new(Destination::new(remote));
         let registration = if plan.send {
             pacer::register(SendLeg::new(
                 self.socket.clone(),
-                remote,
+                destination.clone(),
                 plan.codec,
                 &plan.dtmf,
                 plan.dtmf_payload_type,
@@ -106,10 +113,11 @@ impl RtpLeg {
         };
         let (stop_tx, stop_rx) = oneshot::channel();
         let receiver = Receiver::new(plan.dtmf_payload_type, plan.late_after);
-        let task = tokio::spawn(receive(self.socket, receiver, start, stop_rx));
+        let latch = plan.latch.then(|| destination.clone());
+        let task = tokio::spawn(receive(self.socket, receiver, start, latch, stop_rx));
         RunningLeg {
             local: self.local,
-            remote,
+            destination,
             registration,
             stop: Some(stop_tx),
             task: Some(task),
@@ -123,7 +131,7 @@ impl RtpLeg {
 #[derive(Debug)]
 pub struct RunningLeg {
     local: SocketAddr,
-    remote: SocketAddr,
+    destination: Arc<Destination>,
     registration: Option<Registration>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Receiver>>,
@@ -136,9 +144,9 @@ impl RunningLeg {
         self.local
     }
 
-    /// The address packets are sent to.
+    /// The address packets are sent to (moved by latching, if planned).
     pub fn remote(&self) -> SocketAddr {
-        self.remote
+        self.destination.get()
     }
 
     /// Stops sending and receiving and returns the figures. Returns within
@@ -176,11 +184,13 @@ impl Drop for RunningLeg {
 }
 
 /// The receive task: feeds every datagram to the receiver until told to
-/// stop, then hands the receiver back.
+/// stop, then hands the receiver back. With `latch`, the source of the
+/// first RTP packet becomes the destination.
 async fn receive(
     socket: Arc<UdpSocket>,
     mut receiver: Receiver,
     start: Instant,
+    mut latch: Option<Arc<Destination>>,
     mut stop: oneshot::Receiver<()>,
 ) -> Receiver {
     let mut buf = [0u8; RECV_BUF];
@@ -189,8 +199,11 @@ async fn receive(
             biased;
             _ = &mut stop => break,
             r = socket.recv_from(&mut buf) => match r {
-                Ok((n, _from)) => {
-                    receiver.on_datagram(&buf[..n], start.elapsed());
+                Ok((n, from)) => {
+                    let rtp = receiver.on_datagram(&buf[..n], start.elapsed());
+                    if rtp && let Some(dest) = latch.take() && dest.get() != from {
+                        dest.set(from);
+                    }
                     // Drain what else is queued without going back to the
                     // scheduler.
                     while let Ok((n, _)) = socket.try_recv_from(&mut buf) {

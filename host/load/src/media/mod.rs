@@ -21,7 +21,8 @@
 //!
 //! - [`codec`]: PCMU/PCMA, the tone frame, the loudness test.
 //! - [`sdp`](mod@sdp): the SDP body of a leg and the reader of the peer's.
-//! - [`leg`]: [`RtpLeg`], [`MediaPlan`], [`RunningLeg`].
+//! - [`leg`]: [`RtpLeg`], [`MediaPlan`], [`RunningLeg`]; [`destination`]:
+//!   where a leg sends, latched onto the peer's source if planned.
 //! - [`send`] and [`pacer`]: the sender of one leg and the few shared
 //!   threads that drive all senders.
 //! - [`receive`] and [`sequence`]: receive-side accounting.
@@ -31,6 +32,7 @@
 //! the whole process); receiving is one tokio task per leg.
 
 pub mod codec;
+pub mod destination;
 pub mod leg;
 pub mod pacer;
 pub mod receive;

@@ -71,14 +71,15 @@ impl Receiver {
         }
     }
 
-    /// Accounts one datagram that arrived `arrival` after the leg started.
-    pub fn on_datagram(&mut self, buf: &[u8], arrival: Duration) {
+    /// Accounts one datagram that arrived `arrival` after the leg started;
+    /// returns whether it was an RTP packet (not RTCP, not malformed).
+    pub fn on_datagram(&mut self, buf: &[u8], arrival: Duration) -> bool {
         if looks_like_rtcp(buf) || (buf.len() >= 2 && (72..=76).contains(&(buf[1] & 0x7f))) {
-            return;
+            return false;
         }
         let Some(view) = RtpHeader::parse(buf) else {
             self.stats.malformed += 1;
-            return;
+            return false;
         };
         let h = view.header;
         let payload = buf.get(view.payload_start..view.payload_end).unwrap_or(&[]);
@@ -96,10 +97,10 @@ impl Receiver {
             if let Some(d) = self.events.on_packet(h.ssrc, h.timestamp, payload) {
                 self.stats.dtmf_received.push(d.as_char());
             }
-            return;
+            return true;
         }
         if outcome == SeqOutcome::Duplicate {
-            return;
+            return true;
         }
         let arrival_units =
             (arrival.as_micros() as i64).saturating_mul(CLOCK_RATE as i64) / 1_000_000;
@@ -116,6 +117,7 @@ impl Receiver {
         {
             self.stats.voiced += 1;
         }
+        true
     }
 
     /// The state of `ssrc`, created (retiring the oldest) if new.

@@ -16,6 +16,7 @@ use pbx_media::rtp::stream::OutStream;
 use tokio::net::UdpSocket;
 
 use super::codec::{CLOCK_RATE, Codec, FRAME_SAMPLES};
+use super::destination::Destination;
 
 /// Packet interval.
 pub const PTIME: Duration = Duration::from_millis(20);
@@ -43,7 +44,9 @@ pub struct SendCounters {
 #[derive(Debug)]
 pub struct SendLeg {
     socket: Arc<UdpSocket>,
+    /// The current destination, refreshed from `destination` when it moves.
     remote: SocketAddr,
+    destination: Arc<Destination>,
     codec: Codec,
     dtmf_pt: u8,
     dtmf_ms: u32,
@@ -63,7 +66,7 @@ impl SendLeg {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         socket: Arc<UdpSocket>,
-        remote: SocketAddr,
+        destination: Arc<Destination>,
         codec: Codec,
         dtmf: &[(Duration, char)],
         dtmf_pt: u8,
@@ -78,7 +81,8 @@ impl SendLeg {
         digits.sort_by_key(|d| d.0);
         SendLeg {
             socket,
-            remote,
+            remote: destination.get(),
+            destination,
             codec,
             dtmf_pt,
             dtmf_ms: dtmf_duration.as_millis().min(u128::from(u32::MAX)) as u32,
@@ -145,6 +149,9 @@ impl SendLeg {
         };
         self.stream.end_slot(STEP, true);
         self.slot = self.slot.saturating_add(1);
+        if let Some(moved) = self.destination.take_change() {
+            self.remote = moved;
+        }
         let counter = match self.socket.try_send_to(&buf[..len], self.remote) {
             Ok(_) => &self.counters.sent,
             Err(_) => &self.counters.failed,

@@ -197,6 +197,27 @@ async fn dropping_a_running_leg_stops_it() {
     assert!(s.received <= 2, "{s:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latching_follows_the_peer_source() {
+    let (a, b) = (bind().await, bind().await);
+    let (a_addr, b_addr) = (a.local(), b.local());
+    // A is told a dead address but latches onto where B's packets come from.
+    let a = a.start(
+        "127.0.0.1:9".parse().expect("addr"),
+        MediaPlan {
+            latch: true,
+            ..Default::default()
+        },
+    );
+    let b = b.start(a_addr, MediaPlan::default());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(a.remote(), b_addr);
+    let (sa, sb) = (a.stop().await, b.stop().await);
+    assert!(near(sa.received, 20, 4), "{sa:?}");
+    // B hears A from the first or second packet on.
+    assert!(near(sb.received, 20, 4), "{sb:?}");
+}
+
 /// `cargo test -p pbx-load --lib media::tests::cost_of_1000_legs -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, about 12 s"]
