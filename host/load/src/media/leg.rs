@@ -31,8 +31,10 @@ pub struct MediaPlan {
     /// by its payload type).
     pub codec: Codec,
     /// Digits to send as RFC 4733 events, each at an offset from `start`.
-    /// Characters other than `0-9 * # A-D` are ignored; digits closer than
-    /// their duration plus 60 ms are queued one after another.
+    /// Characters other than `0-9 * # A-D` are ignored. An event holds the
+    /// stream for its duration plus 40 ms (the end packet is sent three
+    /// times) and is followed by 60 ms of audio before the next one, so
+    /// digits planned closer than that are played one after another.
     pub dtmf: Vec<(Duration, char)>,
     /// The negotiated telephone-event payload type, sent and recognised.
     pub dtmf_payload_type: u8,
