@@ -152,3 +152,45 @@ fn tenant_extension_and_flow_set_up_from_the_command_line() {
     assert!(why.contains("pbx admin flow list"), "{why}");
     assert!(ok(data, &["calls", "list", "--tenant", "acme"]).contains("0 of 0 calls"));
 }
+
+#[test]
+fn superadmin_created_from_the_command_line_without_a_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let out = ok(
+        data,
+        &[
+            "superadmin",
+            "create",
+            "root@example.com",
+            "--password",
+            "long-enough-pw",
+        ],
+    );
+    assert!(out.contains("created superadmin root@example.com"), "{out}");
+    assert!(out.contains("  password: long-enough-pw"), "{out}");
+    let token = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("API token: "))
+        .unwrap_or_else(|| panic!("no token line in {out}"));
+    assert!(token.starts_with("pbx_"), "{token}");
+    // No tenant is made: `pbx serve` still seeds the demo tenant on its
+    // first start, which it recognises by an empty tenant list.
+    assert_eq!(ok(data, &["tenant", "list"]), "");
+
+    // A random password when none is given; user names stay unique;
+    // short passwords are refused.
+    let out = ok(data, &["superadmin", "create", "ops"]);
+    let password = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("no password line in {out}"));
+    assert_eq!(password.len(), 20, "{out}");
+    let why = refused(data, &["superadmin", "create", "ops"]);
+    assert!(why.contains("already exists"), "{why}");
+    let why = refused(
+        data,
+        &["superadmin", "create", "short", "--password", "tiny"],
+    );
+    assert!(why.contains("password"), "{why}");
+}

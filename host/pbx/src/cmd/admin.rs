@@ -1,11 +1,13 @@
 //! `pbx admin ...`: set a PBX up from the command line, on the same store
 //! code the API uses: tenants, extensions, flows (upload with the same
-//! validation as the API, activate), call records.
+//! validation as the API, activate), call records, and superadmins (the
+//! only way to make one: the API never creates them).
 
 use clap::{Args, Subcommand};
 use pbx_store::repo::extensions::{ClassOfService, ExtensionSpec};
 use pbx_store::repo::flows::FlowSpec;
 use pbx_store::repo::tenants::{Tenant, TenantSpec};
+use pbx_store::repo::users::{Role, UserSpec};
 use pbx_store::{Page, Store, StoreConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,27 @@ pub enum AdminCommand {
     /// Call records of a tenant.
     #[command(subcommand)]
     Calls(CallsCommand),
+    /// Superadmins: global users who manage every tenant and its limits.
+    #[command(subcommand)]
+    Superadmin(SuperadminCommand),
+}
+
+/// `pbx admin superadmin ...`
+#[derive(Subcommand, Debug)]
+pub enum SuperadminCommand {
+    /// Create a superadmin (no tenant) and an API token for it; prints
+    /// the password and the token, which are shown this once.
+    Create {
+        /// Its login name, unique PBX-wide.
+        username: String,
+        /// Its password (at least 10 characters); a random one when
+        /// left out.
+        #[arg(long)]
+        password: Option<String>,
+        /// The name of its API token.
+        #[arg(long, default_value = "cli")]
+        token_name: String,
+    },
 }
 
 /// `pbx admin tenant ...`
@@ -247,6 +270,31 @@ async fn execute(args: StoreArgs, cmd: AdminCommand) -> Result<(), String> {
             }
         }
         AdminCommand::Flow(cmd) => flow(&store, cmd).await?,
+        AdminCommand::Superadmin(SuperadminCommand::Create {
+            username,
+            password,
+            token_name,
+        }) => {
+            let password = password.unwrap_or_else(random_password);
+            let spec = UserSpec {
+                tenant_id: None,
+                display_name: username.clone(),
+                username,
+                role: Role::Superadmin,
+                disabled: false,
+            };
+            let user = store
+                .create_user(ACTOR, &spec, &password)
+                .await
+                .map_err(fail)?;
+            let token = store
+                .create_token(ACTOR, None, user.id, &token_name, None)
+                .await
+                .map_err(fail)?;
+            println!("created superadmin {} ({})", user.spec.username, user.id);
+            println!("  password: {password}");
+            println!("  API token: {}", token.secret);
+        }
         AdminCommand::Calls(CallsCommand::List { tenant, limit }) => {
             let t = tenant_named(&store, &tenant).await?;
             let query = Default::default();
@@ -265,6 +313,14 @@ async fn execute(args: StoreArgs, cmd: AdminCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A random password of 20 letters and digits.
+fn random_password() -> String {
+    const CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..20)
+        .map(|_| CHARS[rand::random_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 async fn flow(store: &Store, cmd: FlowAdminCommand) -> Result<(), String> {
