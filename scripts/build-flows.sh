@@ -10,7 +10,7 @@ set -euo pipefail
 
 # Guest packages built besides the two every test needs. Add new guest
 # flows of the workspace here.
-EXTRA_GUESTS=(office-hours)
+EXTRA_GUESTS=(office-hours load-flow)
 
 TARGET=wasm32-wasip2
 PROFILE=flow

@@ -68,3 +68,10 @@ step "flow simulator: office-hours template scenarios"
 "$CARGO_TARGET_DIR/debug/pbx" flow test --quiet \
     "$CARGO_TARGET_DIR/wasm32-wasip2/flow/office_hours.wasm" \
     $(ls templates-ivr/office-hours/scenarios/*.toml | grep -v '/base.toml$')
+
+step "load generator: every benchmark scenario in quick mode (pbx-load bench quick)"
+# A few seconds each at a low rate against a real pbx serve with loose
+# checks (calls succeed, no late packets, audio both ways, no memory growth);
+# the full runs are in docs/benchmarks.md.
+cargo build -p pbx -p pbx-load
+"$CARGO_TARGET_DIR/debug/pbx-load" bench quick

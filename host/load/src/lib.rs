@@ -12,6 +12,7 @@
 //! - [`proc_stats`]: CPU time and RSS of a process from `/proc`.
 //! - [`report`]: percentiles and the text report.
 
+pub mod bench;
 pub mod calls;
 pub mod media;
 pub mod pbx;

@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
+use pbx_load::bench::{self, lab::Lab};
 use pbx_load::calls::{self, CallsConfig};
 use pbx_load::proc_stats::{self, Pid};
 use pbx_load::register::{self, AlgorithmChoice, RegisterConfig};
@@ -10,6 +11,7 @@ use pbx_load::report::{self, PbxUsage};
 use pbx_load::serve::{Accounts, start_service};
 use pbx_sip::auth::Algorithm;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -29,6 +31,110 @@ enum Command {
     /// Run only the SIP service with generated accounts (the server side of
     /// a two-process benchmark).
     Serve(ServeArgs),
+    /// Benchmark scenarios against a `pbx serve` this tool starts and
+    /// provisions (see docs/benchmarks.md).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The `pbx` binary (default: the one beside this executable).
+    #[arg(long, global = true)]
+    pbx_bin: Option<PathBuf>,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Every scenario for a few seconds at a low rate, with loose checks
+    /// (what the test command runs); exit status 1 when a check fails.
+    Quick,
+    /// REGISTER with digest against the PBX's extensions.
+    Registrations {
+        /// Extensions to register.
+        #[arg(long, default_value_t = 5000)]
+        users: usize,
+        /// Registrations per second, or `max`.
+        #[arg(long, default_value = "max")]
+        rate: String,
+        /// Most in flight.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        /// Seconds.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+    },
+    /// INVITE -> the flow answers -> short prompt or none -> BYE, at
+    /// rising rates.
+    CallRate {
+        /// Rates to try, calls per second, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [50.0, 100.0, 200.0, 400.0, 800.0, 1600.0])]
+        rates: Vec<f64>,
+        /// Seconds per rate.
+        #[arg(long, default_value_t = 5.0)]
+        step: f64,
+        /// The flow plays a short prompt and hangs up.
+        #[arg(long)]
+        prompt: bool,
+        /// Calling extensions.
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+    },
+    /// N concurrent calls hearing a prompt and sending two digits.
+    Ivr {
+        /// Concurrent calls to try, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [100usize, 200, 400, 800, 1600])]
+        counts: Vec<usize>,
+        /// Seconds over which a step's calls start.
+        #[arg(long, default_value_t = 5.0)]
+        ramp: f64,
+        /// Seconds each caller listens before its first digit.
+        #[arg(long, default_value_t = 8.0)]
+        listen: f64,
+    },
+    /// N concurrent extension-to-extension calls with RTP both ways.
+    Bridge {
+        /// Concurrent calls to try, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [50usize, 100, 200, 400, 800])]
+        counts: Vec<usize>,
+        /// Seconds over which a step's calls start.
+        #[arg(long, default_value_t = 5.0)]
+        ramp: f64,
+        /// Seconds each call talks.
+        #[arg(long, default_value_t = 10.0)]
+        talk: f64,
+        /// The callee answers PCMA to the caller's PCMU.
+        #[arg(long)]
+        transcode: bool,
+    },
+    /// Calls at a fixed rate while the flow's version is switched.
+    HotSwap {
+        /// Calls per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Seconds.
+        #[arg(long, default_value_t = 20.0)]
+        duration: f64,
+        /// Milliseconds between activations.
+        #[arg(long, default_value_t = 1000)]
+        every_ms: u64,
+    },
+    /// Tenant B measured alone, then beside tenant A's hostile flow.
+    Noisy {
+        /// Tenant B's calls per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Tenant A's hostile calls per second.
+        #[arg(long, default_value_t = 5.0)]
+        hostile_rate: f64,
+        /// Tenant A's flow misbehaviour: `loop` or `alloc`.
+        #[arg(long, default_value = "loop")]
+        mode: String,
+        /// Seconds of each phase.
+        #[arg(long, default_value_t = 10.0)]
+        duration: f64,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -269,6 +375,7 @@ async fn calls(args: CallsArgs) -> Result<bool> {
         hold: Duration::from_millis(args.hold_ms),
         concurrency: args.concurrency,
         sources: args.sources,
+        plan: Default::default(),
     };
     let watched = watched(args.pbx_pid, args.spawn_pbx);
     eprintln!(
@@ -338,12 +445,124 @@ async fn serve(args: ServeArgs) -> Result<bool> {
     Ok(true)
 }
 
+async fn run_bench(args: BenchArgs) -> Result<bool> {
+    use bench::{bridge, call_rate, hot_swap, ivr, noisy, registrations, tenant};
+    let secs = Duration::from_secs_f64;
+    let mut checks = bench::common::Checks::default();
+    let bin = args.pbx_bin;
+    match args.scenario {
+        Scenario::Quick => checks = bench::quick(bin).await?,
+        Scenario::Registrations {
+            users,
+            rate,
+            concurrency,
+            duration,
+        } => {
+            let lab = Lab::start(bin, &[tenant("load", 100_000, users, "loop")]).await?;
+            let opts = registrations::Registrations {
+                rate: parse_rate(&rate)?,
+                concurrency,
+                duration: secs(duration),
+            };
+            registrations::run(&lab, &opts, &mut checks).await?;
+        }
+        Scenario::CallRate {
+            rates,
+            step,
+            prompt,
+            users,
+        } => {
+            let lab = Lab::start(bin, &[tenant("load", 100_000, users, "loop")]).await?;
+            let opts = call_rate::CallRate {
+                rates,
+                step: secs(step),
+                prompt,
+            };
+            call_rate::run(&lab, &opts, &mut checks).await?;
+        }
+        Scenario::Ivr {
+            counts,
+            ramp,
+            listen,
+        } => {
+            let users = counts.iter().copied().max().unwrap_or(1);
+            let lab = Lab::start(bin, &[tenant("load", 100_000, users, "loop")]).await?;
+            let opts = ivr::Ivr {
+                counts,
+                ramp: secs(ramp),
+                listen: secs(listen),
+            };
+            ivr::run(&lab, &opts, &mut checks).await?;
+        }
+        Scenario::Bridge {
+            counts,
+            ramp,
+            talk,
+            transcode,
+        } => {
+            let users = 2 * counts.iter().copied().max().unwrap_or(1);
+            let lab = Lab::start(bin, &[tenant("load", 100_000, users, "loop")]).await?;
+            let opts = bridge::Bridge {
+                counts,
+                ramp: secs(ramp),
+                talk: secs(talk),
+                transcode,
+            };
+            bridge::run(&lab, &opts, &mut checks).await?;
+        }
+        Scenario::HotSwap {
+            rate,
+            duration,
+            every_ms,
+        } => {
+            let lab = Lab::start(bin, &[tenant("load", 100_000, 200, "loop")]).await?;
+            let opts = hot_swap::HotSwap {
+                rate,
+                duration: secs(duration),
+                every: Duration::from_millis(every_ms),
+            };
+            hot_swap::run(&lab, &opts, &mut checks).await?;
+        }
+        Scenario::Noisy {
+            rate,
+            hostile_rate,
+            mode,
+            duration,
+        } => {
+            let lab = Lab::start(
+                bin,
+                &[
+                    tenant("tenant-a", 100_000, 100, &mode),
+                    tenant("tenant-b", 200_000, 200, "loop"),
+                ],
+            )
+            .await?;
+            let opts = noisy::Noisy {
+                rate,
+                hostile_rate,
+                duration: secs(duration),
+            };
+            noisy::run(&lab, &opts, &mut checks).await?;
+        }
+    }
+    if checks.failed.is_empty() {
+        Ok(true)
+    } else {
+        eprintln!("pbx-load bench: {} check(s) failed:", checks.failed.len());
+        for f in &checks.failed {
+            eprintln!("  {f}");
+        }
+        Ok(false)
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let ok = match Cli::parse().command {
         Command::Register(args) => register(args).await?,
         Command::Calls(args) => calls(args).await?,
         Command::Serve(args) => serve(args).await?,
+        Command::Bench(args) => run_bench(args).await?,
     };
     if !ok {
         std::process::exit(1);

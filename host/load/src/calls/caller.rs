@@ -3,7 +3,8 @@
 
 use super::endpoint::{Counters, Endpoint, Waiter, transaction};
 use super::result::{Failure, Stage};
-use super::{CallsConfig, SDP};
+use super::{CallEnd, CallsConfig, SDP};
+use crate::media::{self, RtpLeg, RunningLeg};
 use crate::register::answer;
 use pbx_sip::auth::client::parse_challenge;
 use pbx_sip::message::{Method, Request, Response};
@@ -110,7 +111,27 @@ pub(super) async fn call_one(
     counters: Arc<Counters>,
     call: Call,
 ) -> Result<Duration, (Failure, bool)> {
-    let ep = &*endpoint;
+    let mut running: Option<RunningLeg> = None;
+    let outcome = call_dialog(&cfg, &endpoint, &counters, &call, &mut running).await;
+    if let Some(r) = running {
+        let stats = r.stop().await;
+        if let Ok(mut t) = counters.caller_media.lock() {
+            t.add(&stats);
+        }
+    }
+    outcome
+}
+
+/// The SIP side of [`call_one`]; starts the call's media into `running`
+/// once answered.
+async fn call_dialog(
+    cfg: &CallsConfig,
+    endpoint: &Endpoint,
+    counters: &Counters,
+    call: &Call,
+    running: &mut Option<RunningLeg>,
+) -> Result<Duration, (Failure, bool)> {
+    let ep = endpoint;
     let mut waiter = Waiter::new(ep, &call.call_id);
     let target = cfg.target;
     let uri = format!("sip:{}@{}", call.callee, cfg.realm);
@@ -118,10 +139,22 @@ pub(super) async fn call_one(
     let b = |n: u32| format!("{:x}c{n}", call.id);
     let fail = |f: Failure| (f, false);
 
+    // Our media leg, when the call carries RTP.
+    let (leg, offer) = match &cfg.plan.media {
+        Some(plan) => {
+            let leg = RtpLeg::bind(ep.local.ip())
+                .await
+                .map_err(|_| fail(Failure::Media))?;
+            let sdp = media::sdp(leg.local(), plan.codec, plan.dtmf_payload_type, call.id);
+            (Some(leg), sdp)
+        }
+        None => (None, SDP.to_string()),
+    };
+
     // 1. INVITE without credentials: 407, ACKed.
     let mut inv1 = call.request(ep.local, Method::Invite, &uri, 1, &b(1), &to);
     inv1.headers.push("Content-Type", "application/sdp");
-    inv1.body = SDP.as_bytes().into();
+    inv1.body = offer.clone().into_bytes().into();
     let r1 = transaction(
         ep,
         target,
@@ -129,7 +162,7 @@ pub(super) async fn call_one(
         (1, Method::Invite),
         Stage::Invite1,
         &mut waiter,
-        &counters,
+        counters,
         None,
     )
     .await
@@ -155,7 +188,7 @@ pub(super) async fn call_one(
     let mut inv2 = call.request(ep.local, Method::Invite, &uri, 2, &b(2), &to);
     inv2.headers.push("Proxy-Authorization", &auth);
     inv2.headers.push("Content-Type", "application/sdp");
-    inv2.body = SDP.as_bytes().into();
+    inv2.body = offer.into_bytes().into();
     let t0 = Instant::now();
     let r2 = transaction(
         ep,
@@ -164,7 +197,7 @@ pub(super) async fn call_one(
         (2, Method::Invite),
         Stage::Invite2,
         &mut waiter,
-        &counters,
+        counters,
         None,
     )
     .await
@@ -189,17 +222,46 @@ pub(super) async fn call_one(
         .send_to(&ack, target)
         .await
         .map_err(|_| (Failure::SendError, true))?;
-
-    // 3. Hold, then BYE: 200.
-    if !cfg.hold.is_zero() {
-        let hold_end = Instant::now() + cfg.hold;
-        // Keep ACKing 200 retransmissions while holding.
-        while let Ok(Some(r)) = tokio::time::timeout_at(hold_end, waiter.rx.recv()).await {
-            if r.status / 100 == 2 && matches!(r.headers.cseq(), Some((_, Method::Invite))) {
-                counters.reacks.fetch_add(1, Ordering::Relaxed);
-                let _ = ep.socket.send_to(&ack, target).await;
-            }
+    let answered_at = Instant::now();
+    let mut media_failure = None;
+    if let (Some(leg), Some(plan)) = (leg, &cfg.plan.media) {
+        match media::remote_from_sdp(&String::from_utf8_lossy(&r2.body)) {
+            Some((addr, _)) => *running = Some(leg.start(addr, plan.clone())),
+            None => media_failure = Some(Failure::NoAnswerSdp),
         }
+    }
+
+    // 3. The call: ours to end after the hold time, or the far end's.
+    let (hang_up_at, expect_remote) = match cfg.plan.end {
+        CallEnd::CallerBye => (answered_at + cfg.hold, None),
+        CallEnd::RemoteBye { after, within } => {
+            (answered_at + after + within, Some(answered_at + after))
+        }
+    };
+    loop {
+        if waiter.bye_at().is_some() {
+            break;
+        }
+        tokio::select! {
+            r = tokio::time::timeout_at(hang_up_at, waiter.rx.recv()) => match r {
+                // Keep ACKing 200 retransmissions.
+                Ok(Some(r)) => {
+                    if r.status / 100 == 2 && matches!(r.headers.cseq(), Some((_, Method::Invite))) {
+                        counters.reacks.fetch_add(1, Ordering::Relaxed);
+                        let _ = ep.socket.send_to(&ack, target).await;
+                    }
+                }
+                _ => break,
+            },
+            _ = waiter.bye.changed() => {}
+        }
+    }
+    if let Some(bye_at) = waiter.bye_at() {
+        return match (expect_remote, media_failure) {
+            (_, Some(f)) => Err((f, true)),
+            (Some(earliest), None) if bye_at >= earliest => Ok(srd),
+            _ => Err((Failure::EarlyRemoteBye, true)),
+        };
     }
     let bye = call.request(ep.local, Method::Bye, &remote, 3, &b(4), &to_tagged);
     let r3 = transaction(
@@ -209,11 +271,17 @@ pub(super) async fn call_one(
         (3, Method::Bye),
         Stage::Bye,
         &mut waiter,
-        &counters,
+        counters,
         Some(&ack),
     )
     .await
     .map_err(|f| (f, true))?;
+    if let Some(f) = media_failure {
+        return Err((f, true));
+    }
+    if expect_remote.is_some() {
+        return Err((Failure::NoRemoteBye, true));
+    }
     if r3.status / 100 != 2 {
         return Err((Failure::Status(Stage::Bye, r3.status), true));
     }

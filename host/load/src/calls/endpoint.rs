@@ -1,18 +1,20 @@
 //! The UDP endpoints shared by callers and callees: response routing by
-//! Call-ID, the client transaction with retransmission, and shared counters.
+//! Call-ID, BYEs of the far end for calls in progress, the client
+//! transaction with retransmission, and shared counters.
 
-use super::callee::serve_request;
+use super::callee::{UasMedia, serve_request};
 use super::result::{Failure, Stage};
+use crate::media::MediaStats;
 use crate::register::{T1, TRANSACTION_TIMEOUT};
 use anyhow::{Context, Result};
-use pbx_sip::message::{Method, Response, SipMessage, parse_datagram};
+use pbx_sip::message::{Method, Response, SipMessage, parse_datagram, reason_phrase};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// Counters shared by every call and socket.
@@ -23,6 +25,8 @@ pub(super) struct Counters {
     pub(super) stray: AtomicU64,
     pub(super) uas_invites: AtomicU64,
     pub(super) uas_byes: AtomicU64,
+    pub(super) remote_byes: AtomicU64,
+    pub(super) caller_media: Mutex<MediaStats>,
 }
 
 /// One UDP socket: responses go to the transaction waiting on their
@@ -30,7 +34,15 @@ pub(super) struct Counters {
 pub(super) struct Endpoint {
     pub(super) socket: UdpSocket,
     pub(super) local: SocketAddr,
-    pending: Mutex<HashMap<String, mpsc::Sender<Response>>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    /// Media of the calls this endpoint answers as a UAS, when it sends RTP.
+    pub(super) uas_media: Option<Arc<UasMedia>>,
+}
+
+/// Where the messages of one call in progress go.
+struct Pending {
+    responses: mpsc::Sender<Response>,
+    bye: watch::Sender<Option<Instant>>,
 }
 
 /// Removes a waiter from its endpoint when dropped.
@@ -38,19 +50,35 @@ pub(super) struct Waiter<'a> {
     endpoint: &'a Endpoint,
     call_id: &'a str,
     pub(super) rx: mpsc::Receiver<Response>,
+    /// When the far end's BYE for this call arrived (answered 200 by the
+    /// receive loop).
+    pub(super) bye: watch::Receiver<Option<Instant>>,
 }
 
 impl<'a> Waiter<'a> {
     pub(super) fn new(endpoint: &'a Endpoint, call_id: &'a str) -> Self {
         let (tx, rx) = mpsc::channel(16);
+        let (bye_tx, bye) = watch::channel(None);
         if let Ok(mut p) = endpoint.pending.lock() {
-            p.insert(call_id.to_string(), tx);
+            p.insert(
+                call_id.to_string(),
+                Pending {
+                    responses: tx,
+                    bye: bye_tx,
+                },
+            );
         }
         Waiter {
             endpoint,
             call_id,
             rx,
+            bye,
         }
+    }
+
+    /// When the far end hung up, if it has.
+    pub(super) fn bye_at(&self) -> Option<Instant> {
+        *self.bye.borrow()
     }
 }
 
@@ -76,7 +104,7 @@ async fn receive_loop(endpoint: Arc<Endpoint>, counters: Arc<Counters>) {
                         .pending
                         .lock()
                         .ok()
-                        .and_then(|p| p.get(id).cloned())
+                        .and_then(|p| p.get(id).map(|w| w.responses.clone()))
                 });
                 match waiter {
                     Some(tx) => {
@@ -85,6 +113,29 @@ async fn receive_loop(endpoint: Arc<Endpoint>, counters: Arc<Counters>) {
                     None => {
                         counters.stray.fetch_add(1, Ordering::Relaxed);
                     }
+                }
+            }
+            Ok(SipMessage::Request(req)) if req.method == Method::Bye => {
+                // The far end hangs up a call we placed: 200, and tell it.
+                let caller_call = req.headers.call_id().is_some_and(|id| {
+                    endpoint.pending.lock().ok().is_some_and(|p| {
+                        p.get(id).is_some_and(|w| {
+                            w.bye.send_if_modified(|at| {
+                                at.is_none() && {
+                                    *at = Some(Instant::now());
+                                    true
+                                }
+                            });
+                            true
+                        })
+                    })
+                });
+                if caller_call {
+                    counters.remote_byes.fetch_add(1, Ordering::Relaxed);
+                    let ok = req.response(200, reason_phrase(200), None);
+                    let _ = endpoint.socket.send_to(&ok.to_bytes(), from).await;
+                } else {
+                    serve_request(&endpoint, &counters, req, from).await;
                 }
             }
             Ok(SipMessage::Request(req)) => serve_request(&endpoint, &counters, req, from).await,
@@ -155,6 +206,7 @@ pub(super) async fn transaction(
 pub(super) async fn bind_endpoints(
     n: usize,
     bind_ip: IpAddr,
+    uas_media: Option<Arc<UasMedia>>,
     counters: &Arc<Counters>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Result<Vec<Arc<Endpoint>>> {
@@ -168,6 +220,7 @@ pub(super) async fn bind_endpoints(
             socket,
             local,
             pending: Mutex::new(HashMap::new()),
+            uas_media: uas_media.clone(),
         });
         tasks.push(tokio::spawn(receive_loop(ep.clone(), counters.clone())));
         out.push(ep);

@@ -37,8 +37,9 @@ pub use caller::proxy_authorization;
 pub use report::render;
 pub use result::{CallsResult, Failure, Stage};
 
+use crate::media::MediaPlan;
 use anyhow::{Result, bail};
-use callee::register_callee;
+use callee::{UasMedia, register_callee};
 use caller::{Call, call_one};
 use endpoint::{Counters, bind_endpoints};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -82,6 +83,56 @@ pub struct CallsConfig {
     pub concurrency: usize,
     /// Number of caller UDP sockets (and as many UAS sockets).
     pub sources: usize,
+    /// Whom they call, with what media, and who hangs up.
+    pub plan: CallPlan,
+}
+
+/// Whom the callers call, with what media, and who hangs up.
+#[derive(Debug, Clone, Default)]
+pub struct CallPlan {
+    /// Whom the callers call.
+    pub callees: Callees,
+    /// How a call ends.
+    pub end: CallEnd,
+    /// The callers' RTP (none: the SDP offer names a port nobody listens
+    /// on and no RTP flows).
+    pub media: Option<MediaPlan>,
+    /// The callees' RTP, answering with this plan's codec (none: the offer
+    /// is echoed as the answer, and no RTP flows).
+    pub callee_media: Option<MediaPlan>,
+}
+
+/// Whom the callers call.
+#[derive(Debug, Clone, Default)]
+pub enum Callees {
+    /// The first half of the accounts are callees, registered and answered
+    /// by this tool; the other half call them.
+    #[default]
+    Registered,
+    /// Every account calls this number (a flow's number, say); nobody is
+    /// registered.
+    Number(String),
+    /// As `Registered`, but the callers dial this prefix before the
+    /// callee's number (a route to a flow that bridges, say).
+    Prefixed(String),
+}
+
+/// How a call ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum CallEnd {
+    /// The caller sends BYE `hold` after its ACK.
+    #[default]
+    CallerBye,
+    /// The far end (a flow) hangs up: no sooner than `after` from the ACK
+    /// ([`Failure::EarlyRemoteBye`] otherwise), and no later than `after +
+    /// within` (else the caller hangs up and the call fails with
+    /// [`Failure::NoRemoteBye`]).
+    RemoteBye {
+        /// Earliest expected BYE after the ACK.
+        after: Duration,
+        /// Window after `after`.
+        within: Duration,
+    },
 }
 
 /// Run the scenario. Must be called within a multi-threaded tokio runtime.
@@ -95,8 +146,9 @@ pub async fn run_with<T>(
     cfg: CallsConfig,
     before_calls: impl FnOnce() -> Result<T>,
 ) -> Result<(CallsResult, T)> {
-    if cfg.users < 2 {
-        bail!("calls need at least 2 users (half callees, half callers)");
+    let registered = !matches!(cfg.plan.callees, Callees::Number(_));
+    if cfg.users < if registered { 2 } else { 1 } {
+        bail!("calls need at least 2 users (half callees, half callers), or 1 to call a number");
     }
     if !(cfg.rate > 0.0 && cfg.rate.is_finite()) {
         bail!("the call rate must be positive");
@@ -109,8 +161,24 @@ pub async fn run_with<T>(
     };
     let counters = Arc::new(Counters::default());
     let mut loops = Vec::new();
-    let callers_eps = bind_endpoints(cfg.sources, bind_ip, &counters, &mut loops).await?;
-    let uas_eps = bind_endpoints(cfg.sources, bind_ip, &counters, &mut loops).await?;
+    let uas_media = cfg
+        .plan
+        .callee_media
+        .clone()
+        .map(|p| Arc::new(UasMedia::new(p)));
+    let callers_eps = bind_endpoints(cfg.sources, bind_ip, None, &counters, &mut loops).await?;
+    let uas_eps = if registered {
+        bind_endpoints(
+            cfg.sources,
+            bind_ip,
+            uas_media.clone(),
+            &counters,
+            &mut loops,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     let run_id = format!(
         "{:x}{:x}",
         std::process::id(),
@@ -121,7 +189,7 @@ pub async fn run_with<T>(
     );
 
     // Register the callees, 64 at a time.
-    let callees = cfg.users / 2;
+    let callees = if registered { cfg.users / 2 } else { 0 };
     let callers = cfg.users - callees;
     let mut result = CallsResult::default();
     let mut regs: JoinSet<Result<(), Failure>> = JoinSet::new();
@@ -187,7 +255,14 @@ pub async fn run_with<T>(
         let call = Call {
             from: format!("<sip:{caller}@{}>;tag=c{seq:x}", cfg.realm),
             caller,
-            callee: crate::user_name(cfg.first_user, seq as usize % callees),
+            callee: match &cfg.plan.callees {
+                Callees::Number(n) => n.clone(),
+                Callees::Registered => crate::user_name(cfg.first_user, seq as usize % callees),
+                Callees::Prefixed(p) => format!(
+                    "{p}{}",
+                    crate::user_name(cfg.first_user, seq as usize % callees)
+                ),
+            },
             call_id: format!("{run_id}-{seq}@pbx-load"),
             id: seq,
         };
@@ -214,6 +289,14 @@ pub async fn run_with<T>(
     result.stray_responses = counters.stray.load(Ordering::Relaxed);
     result.uas_invites = counters.uas_invites.load(Ordering::Relaxed);
     result.uas_byes = counters.uas_byes.load(Ordering::Relaxed);
+    result.remote_byes = counters.remote_byes.load(Ordering::Relaxed);
+    if cfg.plan.media.is_some() {
+        result.caller_media = counters.caller_media.lock().ok().map(|m| m.clone());
+    }
+    if let Some(m) = &uas_media {
+        result.callee_media = Some(m.finish(Duration::from_secs(2)).await);
+        result.callee_refused = m.refused.load(Ordering::Relaxed);
+    }
     result.srd_us.sort_unstable();
     for l in loops {
         l.abort();

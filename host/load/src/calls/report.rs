@@ -51,6 +51,31 @@ pub fn render(result: &CallsResult, pbx: Option<&PbxUsage>) -> String {
         "UAS answered:              {} INVITEs, {} BYEs",
         result.uas_invites, result.uas_byes
     );
+    if result.remote_byes > 0 {
+        let _ = writeln!(out, "BYEs from the far end:     {}", result.remote_byes);
+    }
+    for (who, media) in [
+        ("callers", &result.caller_media),
+        ("callees", &result.callee_media),
+    ] {
+        if let Some(m) = media {
+            let _ = writeln!(
+                out,
+                "RTP, {who}: sent {}, received {}, lost {}, late {}, duplicates {}, max jitter {:.1} ms, \
+                 voiced {}, DTMF sent {} received {}, generator late ticks {}",
+                m.sent,
+                m.received,
+                m.lost,
+                m.late,
+                m.duplicates,
+                m.max_jitter_ms,
+                m.voiced,
+                m.dtmf_sent,
+                m.dtmf_received.len(),
+                m.send_late
+            );
+        }
+    }
     delay_line(
         &mut out,
         "session request delay (SRD, INVITE with credentials to 200)",

@@ -1,5 +1,6 @@
 //! What a run did: its counts, failures and derived ratios.
 
+use crate::media::MediaStats;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -14,6 +15,16 @@ pub enum Failure {
     BadChallenge,
     /// The socket failed to send.
     SendError,
+    /// No RTP socket could be bound for the call.
+    Media,
+    /// The 200 carried no usable SDP answer.
+    NoAnswerSdp,
+    /// The far end hung up before it should have (e.g. before the flow
+    /// could have heard the digits).
+    EarlyRemoteBye,
+    /// The far end did not hang up when it should have (e.g. the flow did
+    /// not recognise the digits); the caller hung up instead.
+    NoRemoteBye,
 }
 
 /// Which request of a call.
@@ -34,6 +45,10 @@ impl std::fmt::Display for Failure {
             Failure::Status(s, c) => write!(f, "status {c} to {s:?}"),
             Failure::BadChallenge => write!(f, "unusable 407 challenge"),
             Failure::SendError => write!(f, "send error"),
+            Failure::Media => write!(f, "no RTP socket"),
+            Failure::NoAnswerSdp => write!(f, "200 without a usable SDP answer"),
+            Failure::EarlyRemoteBye => write!(f, "the far end hung up too early"),
+            Failure::NoRemoteBye => write!(f, "the far end did not hang up in time"),
         }
     }
 }
@@ -61,6 +76,15 @@ pub struct CallsResult {
     pub uas_invites: u64,
     /// BYEs the UAS answered.
     pub uas_byes: u64,
+    /// BYEs of the far end for calls the callers placed.
+    pub remote_byes: u64,
+    /// RTP of the callers' legs, summed over calls (when calls carry media).
+    pub caller_media: Option<MediaStats>,
+    /// RTP of the callees' legs, summed over calls (when callees answer
+    /// with media).
+    pub callee_media: Option<MediaStats>,
+    /// Offers the callees refused (488: no address or not their codec).
+    pub callee_refused: u64,
     /// Session request delays (INVITE with credentials to 200) of the
     /// answered calls, microseconds, sorted.
     pub srd_us: Vec<u64>,

@@ -18,6 +18,7 @@ use pbx::registrations::StoredRegistrations;
 use pbx_api::{AppState, server};
 use pbx_flow::{FlowEngine, FlowLimits};
 use pbx_sip::auth::Algorithm;
+use pbx_sip::protection::RateLimitConfig;
 use pbx_sip::service::{ServiceConfig, start};
 use pbx_store::repo::extensions::{ClassOfService, ExtensionSpec};
 use pbx_store::{Page, Store, StoreConfig};
@@ -62,6 +63,47 @@ pub struct ServeArgs {
     /// challenge that also offers SHA-256).
     #[arg(long)]
     md5_only: bool,
+    /// SIP requests allowed per source address: RATE (per second, bursts
+    /// of 2.5 times it) or RATE:BURST, or `off` (for a trusted network, or
+    /// a load generator on the same host). Phones need a few per second.
+    #[arg(long, default_value = "20:50", value_parser = parse_rate_limit)]
+    pub(crate) sip_rate_limit: SipRateLimit,
+}
+
+/// `--sip-rate-limit`: the per-source limit, or none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SipRateLimit(pub(crate) Option<RateLimitConfig>);
+
+fn parse_rate_limit(s: &str) -> Result<SipRateLimit, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(SipRateLimit(None));
+    }
+    let (rate, burst) = match s.split_once(':') {
+        Some((r, b)) => (r, Some(b)),
+        None => (s, None),
+    };
+    let rate: f64 = rate
+        .trim()
+        .parse()
+        .ok()
+        .filter(|r: &f64| *r > 0.0 && r.is_finite())
+        .ok_or_else(|| format!("`{s}`: write RATE, RATE:BURST (e.g. 20:50) or off"))?;
+    let burst = match burst {
+        Some(b) => b
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|b| *b >= 1)
+            .ok_or_else(|| {
+                format!("`{b}`: the burst must be a whole number of requests, 1 or more")
+            })?,
+        None => (rate * 2.5).ceil().max(1.0) as u32,
+    };
+    Ok(SipRateLimit(Some(RateLimitConfig {
+        rate_per_sec: rate,
+        burst,
+        ..RateLimitConfig::default()
+    })))
 }
 
 fn parse_ports(s: &str) -> Result<(u16, u16), String> {
@@ -220,6 +262,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if args.md5_only {
         config.auth.algorithms = vec![Algorithm::Md5];
     }
+    config.rate_limit = args.sip_rate_limit.0;
     config.app = Some(calls.app.clone());
     let sip = start(config)
         .await
