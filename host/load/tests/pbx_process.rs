@@ -171,3 +171,17 @@ async fn provisioned_tenant_flow_and_extensions_on_a_real_pbx() {
     );
     assert!(!data_dir.exists(), "temporary data directory removed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pbx_that_exits_early_is_reported_with_its_output() {
+    let mut opts = SpawnOptions::locate().unwrap_or_else(|e| panic!("{e:#}"));
+    // No office-hours template: the demo tenant cannot be seeded.
+    let empty = tempfile::tempdir().unwrap();
+    opts.templates = Some(empty.path().to_path_buf());
+    let err = match PbxProcess::spawn(opts).await {
+        Ok(pbx) => panic!("pbx serve started without its templates: pid {}", pbx.pid()),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("exited early"), "{err}");
+    assert!(err.contains("office-hours template"), "{err}");
+}
