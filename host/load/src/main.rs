@@ -69,7 +69,7 @@ enum Scenario {
     /// rising rates.
     CallRate {
         /// Rates to try, calls per second, comma-separated.
-        #[arg(long, value_delimiter = ',', default_values_t = [50.0, 100.0, 200.0, 400.0, 800.0, 1600.0])]
+        #[arg(long, value_delimiter = ',', default_values_t = [100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0])]
         rates: Vec<f64>,
         /// Seconds per rate.
         #[arg(long, default_value_t = 5.0)]

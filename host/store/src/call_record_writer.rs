@@ -3,8 +3,9 @@
 //! Ending a call must never wait on the database: the call model hands the
 //! record to [`CallRecordWriter::try_record`], which only pushes it on a
 //! bounded channel. A background task takes whatever has queued up (up to
-//! `max_batch` records) and inserts it in one transaction, so under load
-//! many records share one commit (one fsync on SQLite).
+//! `max_batch` records), lingers a moment for more when the batch is not
+//! full, and inserts it in one transaction, so under load many records
+//! share one commit (one fsync on SQLite).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,12 @@ pub struct WriterConfig {
     /// Pause before retrying a failed batch record by record (a record
     /// failing again is dropped and counted in [`WriterStats::failed`]).
     pub retry_after: Duration,
+    /// How long a batch that is not full waits for more records before
+    /// its transaction: at a few hundred calls a second, one commit then
+    /// carries tens of records instead of one (the insert's fixed cost was
+    /// a tenth of the PBX's CPU per call). Records reach the database this
+    /// much later; zero writes at once.
+    pub linger: Duration,
 }
 
 impl Default for WriterConfig {
@@ -34,6 +41,7 @@ impl Default for WriterConfig {
             capacity: 10_000,
             max_batch: 500,
             retry_after: Duration::from_millis(500),
+            linger: Duration::from_millis(50),
         }
     }
 }
@@ -130,6 +138,15 @@ async fn run(
     let mut batch = Vec::with_capacity(max);
     // recv_many waits for at least one record, then takes what is queued.
     while rx.recv_many(&mut batch, max).await > 0 {
+        if batch.len() < max && !config.linger.is_zero() {
+            tokio::time::sleep(config.linger).await;
+            while batch.len() < max {
+                match rx.try_recv() {
+                    Ok(rec) => batch.push(rec),
+                    Err(_) => break,
+                }
+            }
+        }
         let n = batch.len() as u64;
         match store.insert_call_records(&batch).await {
             Ok(()) => {

@@ -16,7 +16,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Bridge {
     /// Concurrent calls to try, in order; stops at the first N with a
-    /// failed call or a late packet.
+    /// failed call or 0.1% late packets.
     pub counts: Vec<usize>,
     /// Seconds over which a step's calls start.
     pub ramp: Duration,
@@ -109,7 +109,9 @@ pub async fn run(lab: &Lab, opts: &Bridge, checks: &mut Checks) -> Result<Vec<St
                 a.received, b.received
             ),
         );
-        let ok = step.failed == 0 && step.late == 0;
+        // Relayed packets inherit the load generator's own lateness (its
+        // late ticks above), so a step passes with under 0.1% late.
+        let ok = step.failed == 0 && (step.late as f64) < 0.001 * step.received as f64;
         steps.push(step);
         if !ok {
             break;

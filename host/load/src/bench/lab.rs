@@ -100,8 +100,10 @@ impl Lab {
         }
         // Every request comes from 127.0.0.1: the per-source flood limit
         // (20/s by default) would measure itself, not the PBX.
+        // The sandbox's pool must hold the largest step's calls (IVR and
+        // bridge steps go to a few thousand).
         opts.extra_args
-            .extend(["--sip-rate-limit".to_string(), "off".to_string()]);
+            .extend(["--sip-rate-limit", "off", "--flow-instances", "8000"].map(String::from));
         let flows_dir = opts
             .templates
             .clone()

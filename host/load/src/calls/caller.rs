@@ -31,6 +31,10 @@ pub fn proxy_authorization(
     answer(&offer, "INVITE", user, password, uri, cnonce)
 }
 
+/// How much earlier than expected a far end's BYE may be stamped (it is
+/// timed on arrival, the call's answer when this task gets to it).
+const BYE_SLACK: Duration = Duration::from_millis(50);
+
 /// The dialog-forming headers of one call.
 pub(super) struct Call {
     pub(super) caller: String,
@@ -234,9 +238,12 @@ async fn call_dialog(
     // 3. The call: ours to end after the hold time, or the far end's.
     let (hang_up_at, expect_remote) = match cfg.plan.end {
         CallEnd::CallerBye => (answered_at + cfg.hold, None),
-        CallEnd::RemoteBye { after, within } => {
-            (answered_at + after + within, Some(answered_at + after))
-        }
+        // The far end's BYE is stamped by the receive loop, which may see
+        // it before this task has even sent its ACK: allow for that.
+        CallEnd::RemoteBye { after, within } => (
+            answered_at + after + within,
+            Some((answered_at + after).checked_sub(BYE_SLACK).unwrap_or(t0)),
+        ),
     };
     loop {
         if waiter.bye_at().is_some() {

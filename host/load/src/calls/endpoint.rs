@@ -144,6 +144,10 @@ async fn receive_loop(endpoint: Arc<Endpoint>, counters: Arc<Counters>) {
     }
 }
 
+/// How long an INVITE that got a provisional response waits for its final
+/// one (a flow's prompt in early media, a phone ringing).
+const PROCEEDING_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Send `bytes` and wait for the final response to `(cseq, method)`,
 /// retransmitting after T1 doubling (INVITE: until a provisional) until
 /// [`TRANSACTION_TIMEOUT`]. A 2xx to the INVITE seen meanwhile is answered
@@ -160,7 +164,7 @@ pub(super) async fn transaction(
     reack: Option<&[u8]>,
 ) -> Result<Response, Failure> {
     let start = Instant::now();
-    let deadline = start + TRANSACTION_TIMEOUT;
+    let mut deadline = start + TRANSACTION_TIMEOUT;
     let mut interval = T1;
     let mut next_send = Some(start + interval);
     endpoint
@@ -177,7 +181,10 @@ pub(super) async fn transaction(
                         return Ok(r);
                     }
                     if cseq.1 == Method::Invite {
+                        // Proceeding: the final answer may follow early
+                        // media (an apology, ringback) much later.
                         next_send = None;
+                        deadline = Instant::now() + PROCEEDING_TIMEOUT;
                     }
                 }
                 Some((_, Method::Invite)) if r.status / 100 == 2 => {

@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// a load generator on the same host). Phones need a few per second.
     #[arg(long, default_value = "20:50", value_parser = parse_rate_limit)]
     pub(crate) sip_rate_limit: SipRateLimit,
+    /// Flow calls that may run at once in the whole PBX (the sandbox
+    /// reserves their memory and stacks at start); one tenant may use half.
+    /// Calls beyond get the tenant's fallback.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub(crate) flow_instances: u32,
 }
 
 /// `--sip-rate-limit`: the per-source limit, or none.
@@ -231,7 +236,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // version seen before, loads in milliseconds instead of recompiling
     // (seconds for a JavaScript or Python flow).
     let engine = FlowEngine::new(
-        FlowLimits::default(),
+        FlowLimits {
+            instances_total: args.flow_instances,
+            instances_per_tenant: args.flow_instances / 2,
+            ..FlowLimits::default()
+        },
         Some(args.data_dir.join("cache").join("flows")),
     )
     .map_err(|e| format!("cannot start the flow engine: {e:#}"))?;
