@@ -121,6 +121,10 @@ impl RegistrationStore for RegistrationMirror {
     async fn list(&self, aor: &str) -> Result<Vec<Binding>, StoreError> {
         self.inner.list(aor).await
     }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush().await
+    }
 }
 
 #[cfg(test)]

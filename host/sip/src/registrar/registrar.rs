@@ -313,6 +313,11 @@ impl Registrar {
         Ok(())
     }
 
+    /// Make every binding change so far durable ([`RegistrationStore::flush`]).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush().await
+    }
+
     /// A response with a fresh To tag (RFC 3261 8.2.6.2).
     fn reply(&self, req: &Request, status: u16) -> Response {
         let tag = hex::encode(rand::random::<[u8; 8]>());

@@ -39,6 +39,13 @@ pub trait RegistrationStore: Send + Sync {
 
     /// The bindings of `aor`.
     async fn list(&self, aor: &str) -> Result<Vec<Binding>, StoreError>;
+
+    /// Make every change accepted so far durable. A store that writes
+    /// behind (batching changes for a moment) writes them now; the service
+    /// calls this when it stops. The default has nothing to do.
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Bindings held in memory only.

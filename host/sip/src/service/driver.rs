@@ -171,6 +171,9 @@ pub(crate) async fn run(
     if let Some(purge) = driver.purge.take() {
         purge.abort();
     }
+    if let Err(e) = driver.shared.registrar.flush().await {
+        tracing::error!(error = %e, "registrations not saved at stop");
+    }
     tracing::debug!("SIP service driver stopped");
 }
 

@@ -82,56 +82,110 @@ impl Registration {
     }
 }
 
+/// One change to the registrations table, for
+/// [`Store::apply_registration_changes`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistrationChange {
+    /// Insert or replace the binding with the same `(aor, contact)`.
+    Upsert(Registration),
+    /// Remove binding `(aor, contact)` (absent is fine).
+    Remove {
+        /// The address of record.
+        aor: String,
+        /// The contact URI.
+        contact: String,
+    },
+    /// Remove every binding of `aor`.
+    RemoveAll {
+        /// The address of record.
+        aor: String,
+    },
+}
+
+impl Registration {
+    /// The insert's arguments, in column order.
+    fn args(&self) -> Vec<Arg> {
+        vec![
+            self.aor.clone().into(),
+            self.contact.clone().into(),
+            to_ms(self.expires_at).into(),
+            self.q.map(i64::from).into(),
+            self.call_id.clone().into(),
+            i64::from(self.cseq).into(),
+            self.instance_id.clone().into(),
+            self.reg_id.map(i64::from).into(),
+            self.source.clone().into(),
+            self.transport.clone().into(),
+            self.user_agent.clone().into(),
+            to_ms(self.updated_at).into(),
+        ]
+    }
+}
+
 impl Store {
-    /// Inserts or replaces the binding of (`aor`, `contact`).
+    /// Inserts or replaces the binding with the same `(aor, contact)`.
     pub async fn upsert_registration(&self, reg: &Registration) -> Result<()> {
-        let args: Vec<Arg> = vec![
-            reg.aor.clone().into(),
-            reg.contact.clone().into(),
-            to_ms(reg.expires_at).into(),
-            reg.q.map(i64::from).into(),
-            reg.call_id.clone().into(),
-            i64::from(reg.cseq).into(),
-            reg.instance_id.clone().into(),
-            reg.reg_id.map(i64::from).into(),
-            reg.source.clone().into(),
-            reg.transport.clone().into(),
-            reg.user_agent.clone().into(),
-            to_ms(reg.updated_at).into(),
-        ];
-        // ON CONFLICT ... DO UPDATE is spelt the same on both engines.
-        sql::bind(
-            sqlx::query(
-                "INSERT INTO registrations (aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, \
-                 source, transport, user_agent, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (aor, contact) DO UPDATE SET expires_at = excluded.expires_at, q = excluded.q, \
-                 call_id = excluded.call_id, cseq = excluded.cseq, instance_id = excluded.instance_id, \
-                 reg_id = excluded.reg_id, source = excluded.source, transport = excluded.transport, \
-                 user_agent = excluded.user_agent, updated_at = excluded.updated_at",
-            ),
-            &args,
-        )
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.apply_registration_changes(&[RegistrationChange::Upsert(reg.clone())])
+            .await
     }
 
     /// Removes one binding (absent is fine).
     pub async fn remove_registration(&self, aor: &str, contact: &str) -> Result<()> {
-        sqlx::query("DELETE FROM registrations WHERE aor = $1 AND contact = $2")
-            .bind(aor)
-            .bind(contact)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        self.apply_registration_changes(&[RegistrationChange::Remove {
+            aor: aor.to_string(),
+            contact: contact.to_string(),
+        }])
+        .await
     }
 
     /// Removes every binding of `aor`.
     pub async fn remove_registrations(&self, aor: &str) -> Result<()> {
-        sqlx::query("DELETE FROM registrations WHERE aor = $1")
-            .bind(aor)
-            .execute(self.pool())
-            .await?;
+        self.apply_registration_changes(&[RegistrationChange::RemoveAll {
+            aor: aor.to_string(),
+        }])
+        .await
+    }
+
+    /// Applies `changes` in order, in one transaction: all or none.
+    pub async fn apply_registration_changes(&self, changes: &[RegistrationChange]) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for change in changes {
+            match change {
+                RegistrationChange::Upsert(reg) => {
+                    // ON CONFLICT ... DO UPDATE is spelt the same on both engines.
+                    sql::bind(
+                        sqlx::query(
+                            "INSERT INTO registrations (aor, contact, expires_at, q, call_id, cseq, instance_id, reg_id, \
+                             source, transport, user_agent, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                             ON CONFLICT (aor, contact) DO UPDATE SET expires_at = excluded.expires_at, q = excluded.q, \
+                             call_id = excluded.call_id, cseq = excluded.cseq, instance_id = excluded.instance_id, \
+                             reg_id = excluded.reg_id, source = excluded.source, transport = excluded.transport, \
+                             user_agent = excluded.user_agent, updated_at = excluded.updated_at",
+                        ),
+                        &reg.args(),
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                RegistrationChange::Remove { aor, contact } => {
+                    sqlx::query("DELETE FROM registrations WHERE aor = $1 AND contact = $2")
+                        .bind(aor)
+                        .bind(contact)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                RegistrationChange::RemoveAll { aor } => {
+                    sqlx::query("DELETE FROM registrations WHERE aor = $1")
+                        .bind(aor)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -254,6 +254,41 @@ async fn registrations_upsert_list_and_expire() {
         store.upsert_registration(&other).await.unwrap();
         store.remove_registrations(&reg.aor).await.unwrap();
         assert!(store.load_registrations().await.unwrap().is_empty());
+
+        // A batch of changes applies in order, in one transaction.
+        use pbx_store::repo::registrations::RegistrationChange as Change;
+        let third = Registration {
+            contact: "sip:100@10.0.0.7".into(),
+            ..reg.clone()
+        };
+        store
+            .apply_registration_changes(&[
+                Change::Upsert(reg.clone()),
+                Change::Upsert(other.clone()),
+                Change::Remove {
+                    aor: reg.aor.clone(),
+                    contact: reg.contact.clone(),
+                },
+                Change::Upsert(refreshed.clone()),
+                Change::Upsert(third.clone()),
+                Change::Remove {
+                    aor: reg.aor.clone(),
+                    contact: other.contact.clone(),
+                },
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.list_registrations(&reg.aor).await.unwrap(),
+            vec![refreshed.clone(), third.clone()]
+        );
+        store
+            .apply_registration_changes(&[Change::RemoveAll {
+                aor: reg.aor.clone(),
+            }])
+            .await
+            .unwrap();
+        assert!(store.load_registrations().await.unwrap().is_empty());
         let _ = SystemTime::now();
     })
     .await;
