@@ -52,10 +52,7 @@ impl StoredRegistrations {
         let (store, writing) = (me.store.clone(), me.writing.clone());
         let queue = Arc::downgrade(&me.queue);
         tokio::spawn(async move {
-            loop {
-                let Some(wake) = queue.upgrade().map(|q| q.wake_handle()) else {
-                    break;
-                };
+            while let Some(wake) = queue.upgrade().map(|q| q.wake_handle()) {
                 // Look again now and then, so the task ends with its store.
                 if tokio::time::timeout(Duration::from_secs(1), wake.notified())
                     .await
