@@ -4,19 +4,27 @@
 
 use pbx_load::calls::{self, CallsConfig};
 use pbx_load::serve::{Accounts, start_service};
+use pbx_sip::service::ServiceHandle;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn calls_are_answered() {
+/// `users` accounts from `first_user` (password `s3cret`, realm
+/// `pbx.test`) and the SIP service serving them on a free port.
+async fn service(users: usize, first_user: u32) -> (Accounts, ServiceHandle) {
     let accounts = Accounts {
-        users: 20,
-        first_user: 7000,
+        users,
+        first_user,
         password: "s3cret".into(),
         realm: "pbx.test".into(),
     };
     let service = start_service(&accounts, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    (accounts, service)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_answered() {
+    let (accounts, service) = service(20, 7000).await;
     let config = CallsConfig {
         target: service.udp_addr().unwrap(),
         users: accounts.users,
@@ -53,15 +61,7 @@ async fn calls_are_answered() {
 async fn calls_carry_rtp_both_ways() {
     use pbx_load::calls::{CallPlan, Callees};
     use pbx_load::media::{Codec, MediaPlan};
-    let accounts = Accounts {
-        users: 8,
-        first_user: 7100,
-        password: "s3cret".into(),
-        realm: "pbx.test".into(),
-    };
-    let service = start_service(&accounts, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (accounts, service) = service(8, 7100).await;
     let plan = |codec, dtmf: Vec<(Duration, char)>| MediaPlan {
         codec,
         dtmf,

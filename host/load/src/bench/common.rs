@@ -31,14 +31,13 @@ pub fn calls_config(
     }
 }
 
-/// G.711 both ways with `digits` sent at the given offsets; a packet more
-/// than 40 ms behind the best transit time of its stream counts as late.
+/// G.711 both ways with `digits` sent at the given offsets (the defaults
+/// otherwise: telephone-event 101; a packet more than 40 ms behind the
+/// best transit time of its stream counts as late).
 pub fn media_plan(codec: Codec, digits: &[(Duration, char)]) -> MediaPlan {
     MediaPlan {
         codec,
         dtmf: digits.to_vec(),
-        dtmf_payload_type: 101,
-        late_after: Duration::from_millis(40),
         ..MediaPlan::default()
     }
 }

@@ -21,7 +21,6 @@ pub mod sampler;
 use anyhow::Result;
 use common::Checks;
 use lab::{Lab, TenantSpec};
-use sampler::Window;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -102,8 +101,7 @@ pub async fn quick(pbx_bin: Option<PathBuf>) -> Result<Checks> {
             "IVR: failed calls or late packets at N = 20",
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let w = Window::start(crate::proc_stats::Pid::Other(lab.pid()))?;
-        after.push(w.finish().await?.rss_end_kib);
+        after.push(crate::proc_stats::sample(crate::proc_stats::Pid::Other(lab.pid()))?.rss_kib);
     }
     println!(
         "  PBX RSS after each IVR run: {} KiB, {} KiB",

@@ -76,11 +76,6 @@ impl Window {
         })
     }
 
-    /// RSS now, KiB (0 if the process cannot be read).
-    pub fn rss_now(&self) -> u64 {
-        proc_stats::sample(self.pid).map_or(0, |s| s.rss_kib)
-    }
-
     /// End the window.
     pub async fn finish(self) -> anyhow::Result<Usage> {
         self.stop.store(true, Ordering::Relaxed);
