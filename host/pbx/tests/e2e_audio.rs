@@ -217,6 +217,57 @@ fn a_prompt_stretched_by_a_jitter_buffer_is_still_found() {
     }
 }
 
+/// `samples` with `seconds` before `at` played twice (positive) or
+/// `-seconds` from `at` skipped (negative): a phone's jitter buffer
+/// adapting once.
+fn shifted_once(samples: &[f32], at: f64, seconds: f64) -> Vec<f32> {
+    let s = |t: f64| (t * RATE as f64) as usize;
+    let mut out = samples[..s(at)].to_vec();
+    out.extend(&samples[s(at - seconds)..]);
+    out
+}
+
+#[test]
+fn a_short_greeting_shifted_by_a_packet_or_two_is_still_found() {
+    // The demo's 2 s greeting, as a phone whose jitter buffer repeated
+    // or skipped one to three packets once records it. Rigidly, a
+    // 20-40 ms shift halfway costs the match 0.1-0.3 of its score.
+    use common::pbx_proc::{PROMPTS, prompt};
+    let welcome = read_wav(&prompt("office-welcome")).unwrap();
+    let others: Vec<Wav> = PROMPTS
+        .iter()
+        .filter(|name| **name != "office-welcome")
+        .map(|name| read_wav(&prompt(name)).unwrap())
+        .collect();
+    for (at, seconds) in [
+        (0.8, 0.02),
+        (1.0, 0.04),
+        (1.2, 0.06),
+        (0.7, -0.04),
+        (1.1, -0.06),
+    ] {
+        let mut call = silence(0.3);
+        call.extend(g711(&shifted_once(&welcome.samples, at, seconds)));
+        call.extend(silence(3.0));
+        let call = wav(call);
+        let found = find_prompt(&call, &welcome);
+        assert!(
+            found.score >= MATCH_THRESHOLD,
+            "{seconds} s at {at}: {found:?}"
+        );
+        eprintln!("{seconds} s at {at}: {found:?}");
+        assert!(
+            (found.at - 0.3).abs() < 0.1,
+            "{seconds} s at {at}: {found:?}"
+        );
+        // The same leeway does not make another prompt match it.
+        for other in &others {
+            let m = find_prompt(&call, other);
+            assert!(m.score < MATCH_THRESHOLD, "{seconds} s at {at}: {m:?}");
+        }
+    }
+}
+
 #[test]
 fn many_different_prompts_never_match_each_other() {
     // The threshold against chance: 30 pairs of unrelated prompts.

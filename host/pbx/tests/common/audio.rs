@@ -243,16 +243,26 @@ const CHUNK: usize = 50;
 /// How far each chunk may move from where the previous one ended,
 /// frames (0.2 s): packets the jitter buffer dropped or stretched.
 const SLACK: usize = 10;
+/// How far the shifted match lets the rest of a prompt move, frames
+/// (0.06 s either way).
+const SHIFT: usize = 3;
+/// The least of a prompt on either side of the shift, frames (0.2 s).
+const SHIFT_PART: usize = 10;
 
 /// Find `prompt` in `recording`: the best normalised cross-correlation of
 /// their envelopes. Leading and trailing silence of the prompt are
 /// trimmed first (the PBX may cut or pad them).
 ///
-/// Two passes: the prompt slid rigidly over the recording; and, when
-/// that does not reach [`MATCH_THRESHOLD`], an elastic one where each
-/// 1 s chunk of the prompt may start up to 0.2 s off the end of the
-/// previous one (a loaded machine's jitter buffers drop and stretch
-/// audio), scored as one correlation over the chunks as placed. Near the
+/// Up to three passes, each only when the ones before did not reach
+/// [`MATCH_THRESHOLD`]: the prompt slid rigidly over the recording; an
+/// elastic one where each 1 s chunk of the prompt may start up to 0.2 s
+/// off the end of the previous one (a loaded machine's jitter buffers
+/// drop and stretch audio), scored as one correlation over the chunks
+/// as placed; and a shifted one (see [`shifted_match`]) for the frame
+/// or two a phone's jitter buffer repeats or skips once while it adapts
+/// at the start of a call, which the 1 s chunks are too coarse for in a
+/// short greeting (a one-frame shift costs a rigid match of 20 ms
+/// envelopes about 0.1 of its score). Near the
 /// end of the recording the prompt's start is compared with what is
 /// left, as long as that is at least [`MIN_OVERLAP`] (a prompt cut short
 /// by the end of the call).
@@ -260,12 +270,16 @@ pub fn find_prompt(recording: &Wav, prompt: &Wav) -> Match {
     let (lead, p) = trim_silence(&envelope(prompt));
     let r = envelope(recording);
     let rigid = rigid_match(&r, &p);
-    let best = if rigid.0 >= MATCH_THRESHOLD {
-        rigid
-    } else {
-        let elastic = elastic_match(&r, &p);
-        if elastic.0 > rigid.0 { elastic } else { rigid }
-    };
+    let mut best = rigid;
+    for pass in [elastic_match, shifted_match] {
+        if best.0 >= MATCH_THRESHOLD {
+            break;
+        }
+        let other = pass(&r, &p);
+        if other.0 > best.0 {
+            best = other;
+        }
+    }
     Match {
         score: best.0,
         at: (best.1 as f64 - lead as f64) * FRAME,
@@ -341,6 +355,114 @@ fn elastic_match(r: &[f64], p: &[f64]) -> (f64, usize) {
         }
     }
     best
+}
+
+/// Shifted once: the prompt slid rigidly, but from one frame on the
+/// rest of it may sit up to [`SHIFT`] frames later (frames inserted in
+/// the recording) or earlier (prompt frames skipped), each part at
+/// least [`SHIFT_PART`] long; (score, start) of the best. The prompt
+/// must fit in the recording whole.
+fn shifted_match(r: &[f64], p: &[f64]) -> (f64, usize) {
+    let mut best = (-1.0, 0);
+    let m = p.len();
+    if m < 2 * SHIFT_PART + SHIFT {
+        return best;
+    }
+    let mut head = vec![Sums::default(); m + 1];
+    let mut tail = vec![Sums::default(); m + 1];
+    for lag in 0..r.len() {
+        if lag + m + SHIFT > r.len() {
+            break;
+        }
+        // head[i]: the pairs of prompt frames 0..i at `lag`.
+        for i in 0..m {
+            head[i + 1] = head[i].with(p[i], r[lag + i]);
+        }
+        for shift in 1..=SHIFT {
+            for later in [true, false] {
+                // tail[i]: the pairs of prompt frames i..m, shifted.
+                tail[m] = Sums::default();
+                for i in (0..m).rev() {
+                    let j = if later {
+                        lag + i + shift
+                    } else {
+                        (lag + i).wrapping_sub(shift)
+                    };
+                    tail[i] = match r.get(j) {
+                        Some(&y) => tail[i + 1].with(p[i], y),
+                        None => Sums::poisoned(),
+                    };
+                }
+                // Skipped prompt frames are those the earlier part
+                // would pair with the same recording frames.
+                let skip = if later { 0 } else { shift };
+                for cut in SHIFT_PART..=m - SHIFT_PART - skip {
+                    let score = head[cut].plus(&tail[cut + skip]).pearson();
+                    if score > best.0 {
+                        best = (score, lag);
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Running sums of pairs, for correlations of concatenated parts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    n: f64,
+    x: f64,
+    y: f64,
+    xx: f64,
+    yy: f64,
+    xy: f64,
+}
+
+impl Sums {
+    /// Sums no correlation can come from (a pair outside the recording).
+    fn poisoned() -> Sums {
+        Sums {
+            n: f64::NAN,
+            ..Sums::default()
+        }
+    }
+
+    fn with(&self, x: f64, y: f64) -> Sums {
+        Sums {
+            n: self.n + 1.0,
+            x: self.x + x,
+            y: self.y + y,
+            xx: self.xx + x * x,
+            yy: self.yy + y * y,
+            xy: self.xy + x * y,
+        }
+    }
+
+    fn plus(&self, o: &Sums) -> Sums {
+        Sums {
+            n: self.n + o.n,
+            x: self.x + o.x,
+            y: self.y + o.y,
+            xx: self.xx + o.xx,
+            yy: self.yy + o.yy,
+            xy: self.xy + o.xy,
+        }
+    }
+
+    /// Pearson's r of the pairs (0 when either side is flat, -1 when
+    /// poisoned).
+    fn pearson(&self) -> f64 {
+        if self.n.is_nan() {
+            return -1.0;
+        }
+        let va = self.xx - self.x * self.x / self.n;
+        let vb = self.yy - self.y * self.y / self.n;
+        if va <= 1e-9 || vb <= 1e-9 {
+            return 0.0;
+        }
+        (self.xy - self.x * self.y / self.n) / (va * vb).sqrt()
+    }
 }
 
 /// The envelope without its quiet start and end, and how many frames

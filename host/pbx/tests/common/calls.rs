@@ -110,12 +110,27 @@ pub fn assert_heard(pbx: &Pbx, recording: &Wav, name: &str) -> f64 {
     eprintln!("heard? {}", audio::describe_match(name, recording, &p));
     assert!(
         m.score >= MATCH_THRESHOLD,
-        "the caller did not hear {name}: {}\nwhat it heard instead:\n{}\n{}",
+        "the caller did not hear {name}: {}\nwhat it heard instead:\n{}\nthe recording, kept: {}\n{}",
         audio::describe_match(name, recording, &p),
         what_was_heard(recording),
+        keep_recording(recording, name).display(),
         pbx.log()
     );
     m.at
+}
+
+/// A copy of `recording` outside the test's temp dirs (which are
+/// removed), for a failure to be looked into; its path.
+fn keep_recording(recording: &Wav, name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "pbx-e2e-failed-{name}-{}-{}.wav",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    ));
+    audio::write_wav(&path, recording.rate, &recording.samples);
+    path
 }
 
 /// Which of the known prompts a recording holds, where, for failure
@@ -151,9 +166,10 @@ pub fn assert_not_heard(pbx: &Pbx, recording: &Wav, name: &str) {
     eprintln!("not heard? {}", audio::describe_match(name, recording, &p));
     assert!(
         m.score < MATCH_THRESHOLD,
-        "the caller heard {name}, which it should not: {}\nwhat it heard:\n{}\n{}",
+        "the caller heard {name}, which it should not: {}\nwhat it heard:\n{}\nthe recording, kept: {}\n{}",
         audio::describe_match(name, recording, &p),
         what_was_heard(recording),
+        keep_recording(recording, name).display(),
         pbx.log()
     );
 }
