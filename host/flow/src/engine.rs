@@ -133,6 +133,7 @@ impl FlowEngine {
             description,
             from_cache,
             pre,
+            breaker: Default::default(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! The limits a flow runs under, and their defaults.
 
+use crate::quarantine::QuarantinePolicy;
 use std::time::Duration;
 
 /// Limits applied to every flow instance. Defaults suit a PBX where flows
@@ -26,6 +27,9 @@ pub struct FlowLimits {
     pub upload_bytes: usize,
     /// Time `describe` may run at upload.
     pub describe_timeout: Duration,
+    /// When a version whose runs keep being stopped for CPU or memory is
+    /// quarantined.
+    pub quarantine: QuarantinePolicy,
 }
 
 impl Default for FlowLimits {
@@ -39,6 +43,7 @@ impl Default for FlowLimits {
             instances_total: 2_000,
             upload_bytes: 50 << 20,
             describe_timeout: Duration::from_secs(2),
+            quarantine: QuarantinePolicy::default(),
         }
     }
 }

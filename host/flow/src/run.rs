@@ -7,10 +7,12 @@ use crate::bindings::call::{CallState, HangupCause};
 use crate::engine::FlowEngine;
 use crate::fallback::{self, Fallback};
 use crate::params::Params;
+use crate::quarantine::Admission;
 use crate::state::{FlowPermissions, FlowState, Stop};
 use crate::trace::Trace;
 use crate::version::PreparedFlow;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Everything a call brings to its flow.
 pub struct CallSetup {
@@ -49,6 +51,9 @@ pub enum FlowOutcome {
     WallClock,
     /// The tenant already has its maximum of live flow instances.
     TenantInstanceLimit,
+    /// The version is quarantined: most of its recent runs were stopped
+    /// for CPU or memory (see [`crate::quarantine`]). It was not run.
+    Quarantined,
     /// The instance could not be created (pool exhausted, ...).
     InstantiateFailed(String),
 }
@@ -70,6 +75,7 @@ impl FlowOutcome {
             FlowOutcome::MemoryLimit => "memory-limit",
             FlowOutcome::WallClock => "wall-clock",
             FlowOutcome::TenantInstanceLimit => "tenant-instance-limit",
+            FlowOutcome::Quarantined => "quarantined",
             FlowOutcome::InstantiateFailed(_) => "instantiate-failed",
         }
     }
@@ -102,6 +108,17 @@ impl FlowEngine {
             fallback,
             flow_label,
         } = setup;
+        if let Admission::Quarantined(left) = flow.breaker.admit(Instant::now()) {
+            let mut trace = Trace::default();
+            fallback::apply(&fallback, control.as_mut(), &mut trace).await;
+            tracing::debug!(tenant = %tenant_id, flow = %flow_label, left = ?left, "flow quarantined; fallback applied");
+            return CallReport {
+                outcome: FlowOutcome::Quarantined,
+                trace,
+                fallback_applied: true,
+                control,
+            };
+        }
         let Some(_slot) = self.admit(&tenant_id) else {
             let mut trace = Trace::default();
             fallback::apply(&fallback, control.as_mut(), &mut trace).await;
@@ -154,6 +171,16 @@ impl FlowEngine {
         let mut trace = state.take_trace();
         let mut control = state.control.take().expect("control is only taken here");
         drop(store);
+        let policy = &self.inner.limits.quarantine;
+        if let Some(cooldown) = flow.breaker.finished(policy, Instant::now(), &outcome) {
+            tracing::warn!(
+                tenant = %tenant_id,
+                flow = %flow_label,
+                cooldown = ?cooldown,
+                "flow quarantined: most of its recent runs were stopped for CPU or memory; \
+                 its calls get the fallback until the cooldown ends or another version is activated"
+            );
+        }
 
         let mut fallback_applied = false;
         if outcome.is_failure() {

@@ -1,7 +1,9 @@
 //! A compiled, validated flow component ready to serve calls.
 
 use crate::bindings::{FlowDescription, FlowPre};
+use crate::quarantine::{Breaker, BreakerStatus};
 use crate::state::FlowState;
+use std::time::Instant;
 
 /// A flow component after upload checks: compiled once, pre-linked
 /// (`InstancePre`), described. Cheap to share (`Arc`) between calls; each
@@ -16,6 +18,15 @@ pub struct PreparedFlow {
     /// Whether the compiled code came from the on-disk cache.
     pub from_cache: bool,
     pub(crate) pre: FlowPre<FlowState>,
+    /// Quarantines this version when it keeps exhausting its resources.
+    pub(crate) breaker: Breaker,
+}
+
+impl PreparedFlow {
+    /// Whether the version is quarantined now, and how often it was.
+    pub fn quarantine(&self) -> BreakerStatus {
+        self.breaker.status(Instant::now())
+    }
 }
 
 impl std::fmt::Debug for PreparedFlow {

@@ -9,7 +9,9 @@ use common::*;
 use pbx_flow::bindings::Error;
 use pbx_flow::bindings::call::{CallState, HangupCause};
 use pbx_flow::trace::{MAX_EVENTS, MAX_OUTPUT_BYTES};
-use pbx_flow::{CallReport, FlowEngine, FlowLimits, FlowOutcome, PreparedFlow, TraceEvent};
+use pbx_flow::{
+    CallReport, FlowEngine, FlowLimits, FlowOutcome, PreparedFlow, QuarantinePolicy, TraceEvent,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -319,6 +321,91 @@ async fn wall_clock_limit_also_stops_a_computing_flow() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(report.fallback_applied);
     assert_fallback_ran(&log);
+}
+
+#[tokio::test]
+async fn a_version_that_keeps_looping_is_quarantined_then_tried_again() {
+    let mut limits = test_limits();
+    limits.cpu_per_step = Duration::from_millis(20);
+    limits.quarantine = QuarantinePolicy {
+        stops: 3,
+        window: Duration::from_secs(10),
+        cooldown: Duration::from_millis(600),
+        ..QuarantinePolicy::default()
+    };
+    let (engine, flow) = hostile_on(limits.clone()).await;
+    // A good run, then three stopped ones: three of four were stopped.
+    let (report, _, _) = run_mode(&engine, &flow, "ok").await;
+    assert_eq!(report.outcome, FlowOutcome::Completed);
+    for i in 0..3 {
+        assert_eq!(flow.quarantine().quarantined_for, None, "after {i} stops");
+        let (report, _, _) = run_mode(&engine, &flow, "loop").await;
+        assert_eq!(report.outcome, FlowOutcome::CpuDeadline);
+    }
+    let status = flow.quarantine();
+    assert_eq!(status.trips, 1);
+    assert!(
+        status
+            .quarantined_for
+            .is_some_and(|d| d <= Duration::from_millis(600))
+    );
+
+    // Quarantined: the flow does not run at all (no answer), the caller
+    // gets the fallback, whatever the call's parameters.
+    for mode in ["loop", "ok"] {
+        let (report, log, took) = run_mode(&engine, &flow, mode).await;
+        assert_eq!(report.outcome, FlowOutcome::Quarantined, "{mode}");
+        assert_eq!(report.outcome.name(), "quarantined");
+        assert!(report.outcome.is_failure() && report.fallback_applied);
+        assert!(
+            !log.names().contains(&"answer"),
+            "{mode}: {:?}",
+            log.names()
+        );
+        assert_fallback_ran(&log);
+        assert!(took < Duration::from_millis(20), "{mode}: took {took:?}");
+    }
+    assert_eq!(engine.live_instances("acme"), 0);
+
+    // Another version of the same component (a fix, a rollback) and
+    // other tenants' versions have their own breaker.
+    let other = prepare(&engine, &hostile_wasm()).await;
+    let (report, _, _) = run_mode(&engine, &other, "ok").await;
+    assert_eq!(report.outcome, FlowOutcome::Completed);
+
+    // After the cooldown the version runs again; stopped again at once,
+    // it goes back for twice as long.
+    tokio::time::sleep(Duration::from_millis(650)).await;
+    let (report, _, _) = run_mode(&engine, &flow, "ok").await;
+    assert_eq!(report.outcome, FlowOutcome::Completed);
+    for _ in 0..3 {
+        run_mode(&engine, &flow, "loop").await;
+    }
+    let status = flow.quarantine();
+    assert_eq!(status.trips, 2);
+    assert!(
+        status
+            .quarantined_for
+            .is_some_and(|d| d > Duration::from_millis(600) && d <= Duration::from_millis(1200)),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_version_stopped_now_and_then_among_good_calls_keeps_running() {
+    let mut limits = test_limits();
+    limits.cpu_per_step = Duration::from_millis(20);
+    limits.quarantine = QuarantinePolicy::default();
+    let (engine, flow) = hostile_on(limits).await;
+    for round in 0..4 {
+        for _ in 0..2 {
+            let (report, _, _) = run_mode(&engine, &flow, "ok").await;
+            assert_eq!(report.outcome, FlowOutcome::Completed, "round {round}");
+        }
+        let (report, _, _) = run_mode(&engine, &flow, "alloc").await;
+        assert_eq!(report.outcome, FlowOutcome::MemoryLimit, "round {round}");
+    }
+    assert_eq!(flow.quarantine().trips, 0);
 }
 
 #[tokio::test]

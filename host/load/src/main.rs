@@ -134,6 +134,10 @@ enum Scenario {
         /// Seconds of each phase.
         #[arg(long, default_value_t = 10.0)]
         duration: f64,
+        /// Run the PBX with `--flow-quarantine off`: the sandbox's
+        /// per-call limits alone stand between A and B.
+        #[arg(long)]
+        no_quarantine: bool,
     },
 }
 
@@ -528,19 +532,27 @@ async fn run_bench(args: BenchArgs) -> Result<bool> {
             hostile_rate,
             mode,
             duration,
+            no_quarantine,
         } => {
-            let lab = Lab::start(
+            let serve_args: &[&str] = if no_quarantine {
+                &["--flow-quarantine", "off"]
+            } else {
+                &[]
+            };
+            let lab = Lab::start_with(
                 bin,
                 &[
                     tenant("tenant-a", 100_000, 100, &mode),
                     tenant("tenant-b", 200_000, 200, "loop"),
                 ],
+                serve_args,
             )
             .await?;
             let opts = noisy::Noisy {
                 rate,
                 hostile_rate,
                 duration: secs(duration),
+                quarantine: !no_quarantine,
             };
             noisy::run(&lab, &opts, &mut checks).await?;
         }

@@ -477,6 +477,7 @@ mod tests {
             FlowOutcome::MemoryLimit,
             FlowOutcome::WallClock,
             FlowOutcome::TenantInstanceLimit,
+            FlowOutcome::Quarantined,
             FlowOutcome::InstantiateFailed("x".into()),
         ] {
             let m = Metrics::new();

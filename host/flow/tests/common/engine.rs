@@ -1,6 +1,6 @@
 //! Engine and limits.
 
-use pbx_flow::{FlowEngine, FlowLimits, PreparedFlow};
+use pbx_flow::{FlowEngine, FlowLimits, PreparedFlow, QuarantinePolicy};
 use std::time::Duration;
 
 /// Limits for tests: the production CPU allowances, a small pool, a wall
@@ -14,6 +14,12 @@ pub fn test_limits() -> FlowLimits {
         instances_total: 16,
         upload_bytes: 50 << 20,
         describe_timeout: Duration::from_secs(5),
+        // The tests run misbehaving modes in turn on one version; the
+        // quarantine tests turn it on.
+        quarantine: QuarantinePolicy {
+            stops: 0,
+            ..QuarantinePolicy::default()
+        },
         ..FlowLimits::default()
     }
 }

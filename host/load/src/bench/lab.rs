@@ -94,6 +94,15 @@ impl Lab {
     /// Start a PBX (`pbx_bin` or the `pbx` beside this executable) and make
     /// `tenants` in it.
     pub async fn start(pbx_bin: Option<PathBuf>, tenants: &[TenantSpec]) -> Result<Lab> {
+        Lab::start_with(pbx_bin, tenants, &[]).await
+    }
+
+    /// [`Lab::start`], with more `pbx serve` options.
+    pub async fn start_with(
+        pbx_bin: Option<PathBuf>,
+        tenants: &[TenantSpec],
+        serve_args: &[&str],
+    ) -> Result<Lab> {
         let mut opts = SpawnOptions::locate()?;
         if let Some(bin) = pbx_bin {
             opts.pbx_bin = bin;
@@ -104,6 +113,8 @@ impl Lab {
         // bridge steps go to a few thousand).
         opts.extra_args
             .extend(["--sip-rate-limit", "off", "--flow-instances", "8000"].map(String::from));
+        opts.extra_args
+            .extend(serve_args.iter().map(|a| a.to_string()));
         let flows_dir = opts
             .templates
             .clone()

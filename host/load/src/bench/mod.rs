@@ -148,8 +148,9 @@ pub async fn quick(pbx_bin: Option<PathBuf>) -> Result<Checks> {
         &lab,
         &noisy::Noisy {
             rate: 10.0,
-            hostile_rate: 2.0,
+            hostile_rate: 4.0,
             duration: Duration::from_secs(2),
+            quarantine: true,
         },
         &mut checks,
     )

@@ -1,6 +1,8 @@
 //! Noisy neighbour: tenant B's calls are measured alone, then again while
 //! tenant A's calls run a flow that loops forever or allocates without
-//! bound (each stopped by the sandbox). Target: B's SRD p99 within 10%.
+//! bound (each stopped by the sandbox, and the version quarantined once
+//! most of its runs were: its calls then get the fallback, refused before
+//! they are answered). Target: B's SRD p99 within 10%.
 
 use super::common::{Checks, calls_config, calls_line, srd_p};
 use super::lab::{ANSWER, HOSTILE, Lab};
@@ -19,6 +21,8 @@ pub struct Noisy {
     pub hostile_rate: f64,
     /// Seconds of each phase.
     pub duration: Duration,
+    /// Whether the PBX quarantines A's version (`--flow-quarantine`).
+    pub quarantine: bool,
 }
 
 /// What happened.
@@ -80,6 +84,17 @@ pub async fn run(lab: &Lab, opts: &Noisy, checks: &mut Checks) -> Result<Outcome
     let usage = window.finish().await?;
     println!("  B with A: {}", calls_line(&noisy));
     println!("  A:        {}", calls_line(&a_result));
+    println!(
+        "  A's flow ran for {} of its {} calls (answered, then stopped); {} were refused{}",
+        a_result.answered,
+        a_result.attempted,
+        a_result.attempted - a_result.answered,
+        if opts.quarantine {
+            " (the version quarantined)"
+        } else {
+            ""
+        }
+    );
     let (p_alone, p_noisy) = (srd_p(&alone, 99.0), srd_p(&noisy, 99.0));
     println!(
         "  B's SRD p99: {p_alone} us alone, {p_noisy} us with A ({:+.1}%); PBX {:.0}% then {:.0}% of a core, peak RSS {} MiB",
@@ -100,6 +115,17 @@ pub async fn run(lab: &Lab, opts: &Noisy, checks: &mut Checks) -> Result<Outcome
         a_result.answered > 0,
         "noisy neighbour: tenant A's hostile calls were never answered",
     );
+    if opts.quarantine {
+        // Three stops trip the breaker; calls already admitted may add a
+        // few more runs.
+        checks.check(
+            a_result.attempted >= 4 && a_result.answered < a_result.attempted,
+            format!(
+                "noisy neighbour: tenant A's looping version was not quarantined ({} of {} calls ran it)",
+                a_result.answered, a_result.attempted
+            ),
+        );
+    }
     Ok(Outcome {
         alone_p99_us: p_alone,
         noisy_p99_us: p_noisy,

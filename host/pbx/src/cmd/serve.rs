@@ -16,7 +16,7 @@ use pbx::control::RegistrationMirror;
 use pbx::credentials::CachedCredentials;
 use pbx::registrations::StoredRegistrations;
 use pbx_api::{AppState, server};
-use pbx_flow::{FlowEngine, FlowLimits};
+use pbx_flow::{FlowEngine, FlowLimits, QuarantinePolicy};
 use pbx_sip::auth::Algorithm;
 use pbx_sip::protection::RateLimitConfig;
 use pbx_sip::service::{ServiceConfig, start};
@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// `pbx serve` options.
 #[derive(Args, Debug)]
@@ -73,6 +74,43 @@ pub struct ServeArgs {
     /// Calls beyond get the tenant's fallback.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub(crate) flow_instances: u32,
+    /// Quarantine a flow version whose runs keep being stopped for CPU or
+    /// memory: STOPS:WINDOW:COOLDOWN (STOPS resource stops within WINDOW
+    /// seconds, at least half its runs, give its calls the fallback for
+    /// COOLDOWN seconds, doubling each time it trips again, up to 10
+    /// minutes), or `off`.
+    #[arg(long, default_value = "3:10:30", value_parser = parse_quarantine)]
+    pub(crate) flow_quarantine: QuarantinePolicy,
+}
+
+fn parse_quarantine(s: &str) -> Result<QuarantinePolicy, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(QuarantinePolicy {
+            stops: 0,
+            ..QuarantinePolicy::default()
+        });
+    }
+    let bad = || format!("`{s}`: expected STOPS:WINDOW:COOLDOWN (e.g. 3:10:30) or `off`");
+    let parts: Vec<&str> = s.split(':').collect();
+    let [stops, window, cooldown] = parts[..] else {
+        return Err(bad());
+    };
+    let stops: u32 = stops.parse().map_err(|_| bad())?;
+    let secs = |v: &str| -> Result<Duration, String> {
+        let n: u64 = v.parse().map_err(|_| bad())?;
+        (n > 0).then(|| Duration::from_secs(n)).ok_or_else(bad)
+    };
+    if stops == 0 {
+        return Err(format!(
+            "`{s}`: STOPS must be at least 1 (say `off` to turn quarantine off)"
+        ));
+    }
+    Ok(QuarantinePolicy {
+        stops,
+        window: secs(window)?,
+        cooldown: secs(cooldown)?,
+        ..QuarantinePolicy::default()
+    })
 }
 
 /// `--sip-rate-limit`: the per-source limit, or none.
@@ -239,6 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         FlowLimits {
             instances_total: args.flow_instances,
             instances_per_tenant: args.flow_instances / 2,
+            quarantine: args.flow_quarantine.clone(),
             ..FlowLimits::default()
         },
         Some(args.data_dir.join("cache").join("flows")),
@@ -313,4 +352,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     sip.shutdown().await;
     let _ = api.await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_quarantine_parses_its_three_numbers_or_off_and_explains_a_mistake() {
+        let p = parse_quarantine("5:20:60").unwrap();
+        assert_eq!(
+            (p.stops, p.window, p.cooldown),
+            (5, Duration::from_secs(20), Duration::from_secs(60))
+        );
+        assert_eq!(p.max_cooldown, QuarantinePolicy::default().max_cooldown);
+        assert_eq!(parse_quarantine("off").unwrap().stops, 0);
+        for bad in ["3:10", "x:10:30", "3:0:30", "3:10:-1", ""] {
+            let e = parse_quarantine(bad).unwrap_err();
+            assert!(e.contains("STOPS:WINDOW:COOLDOWN"), "{bad}: {e}");
+        }
+        assert!(parse_quarantine("0:10:30").unwrap_err().contains("off"));
+    }
 }
