@@ -16,6 +16,7 @@ use pbx_sip::service::{
     ServiceConfig, ServiceHandle, start,
 };
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 const PASSWORD: &str = "s3cret";
@@ -150,6 +151,13 @@ async fn application_answers_and_hangs_up_then_is_hung_up_on() {
         "{:?}",
         service.calls()
     );
+    // None of the three had a B leg and each answer was ACKed: nothing
+    // late can come, so they are forgotten after 2 s, not 32.
+    assert!(
+        wait_for(Duration::from_secs(6), || service.held_calls() == 0).await,
+        "{} ended calls still held after 6 s",
+        service.held_calls()
+    );
     drop(phone);
     service.shutdown().await;
 }
@@ -281,6 +289,15 @@ async fn application_dials_an_extension_and_gets_the_caller_back() {
         AppEvent::Ended(CallOutcome::CalleeHungUp)
     );
     assert!(caller.wait_event("CALL_CLOSED").await, "{}", caller.log());
+    // A call that had a B leg may still see its late responses: it is
+    // kept the full 64*T1.
+    assert!(wait_for(PATIENCE, || service.live_calls() == 0).await);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        service.held_calls(),
+        1,
+        "the bridged call was forgotten early"
+    );
     drop((caller, callee));
     service.shutdown().await;
 }

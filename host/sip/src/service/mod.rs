@@ -249,6 +249,9 @@ pub(crate) struct Shared {
     pub(crate) calls: Mutex<Vec<CallRecord>>,
     /// Calls started and not yet ended.
     pub(crate) live_calls: AtomicU64,
+    /// Calls the B2BUA holds: live ones, and ended ones lingering to
+    /// absorb late messages.
+    pub(crate) held_calls: AtomicU64,
     /// Source-address ACLs per digest user.
     pub(crate) acls: HashMap<String, Acl>,
     /// Trunk status by name, as the B2BUA last saw it.
@@ -313,6 +316,7 @@ pub async fn start(config: ServiceConfig) -> Result<ServiceHandle, TransportErro
         counters: Counters::default(),
         calls: Mutex::new(Vec::new()),
         live_calls: AtomicU64::new(0),
+        held_calls: AtomicU64::new(0),
         acls: config.acls.clone(),
         trunks: Mutex::new(HashMap::new()),
     });
@@ -398,6 +402,13 @@ impl ServiceHandle {
     /// How many calls are in progress (ringing or connected).
     pub fn live_calls(&self) -> u64 {
         self.shared.live_calls.load(Ordering::Relaxed)
+    }
+
+    /// How many calls the B2BUA holds in memory: those in progress, and
+    /// ended ones kept a while to absorb late messages (2 s for a call
+    /// that can see none, 32 s for the others).
+    pub fn held_calls(&self) -> u64 {
+        self.shared.held_calls.load(Ordering::Relaxed)
     }
 
     /// A snapshot of the service's counters.

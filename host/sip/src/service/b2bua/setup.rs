@@ -285,6 +285,7 @@ impl B2bua {
         self.calls.insert(id, call);
         self.live.insert(id);
         self.shared.live_calls.fetch_add(1, Ordering::Relaxed);
+        self.shared.held_calls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A B-leg INVITE to one `binding` of `aor`: a new Via branch, From

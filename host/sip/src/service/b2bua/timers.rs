@@ -8,12 +8,14 @@ impl B2bua {
         let mut out = Vec::new();
         self.last_scan = now;
         self.poll_trunks(layer, now, &mut out);
-        while let Some(&(ended, id)) = self.lingering.front() {
-            if now < ended + LINGER {
-                break;
+        for q in 0..self.lingering.len() {
+            while let Some(&(forget_at, id)) = self.lingering[q].front() {
+                if now < forget_at {
+                    break;
+                }
+                self.lingering[q].pop_front();
+                self.drop_call(id);
             }
-            self.lingering.pop_front();
-            self.drop_call(id);
         }
         // Only calls in progress have timers; ended ones just linger.
         let ids: Vec<u64> = self.live.iter().copied().collect();
