@@ -2,43 +2,74 @@
 //! their canonical long form and typed accessors for the headers the
 //! stack itself reads.
 
+use std::borrow::Cow;
+
 /// Canonical long name for a header name, expanding compact forms
 /// (RFC 3261 section 7.3.3) and fixing the case of well-known ones.
-pub fn canonical_name(name: &str) -> String {
-    let long = match name.to_ascii_lowercase().as_str() {
-        "v" | "via" => "Via",
-        "f" | "from" => "From",
-        "t" | "to" => "To",
-        "i" | "call-id" => "Call-ID",
-        "m" | "contact" => "Contact",
-        "l" | "content-length" => "Content-Length",
-        "c" | "content-type" => "Content-Type",
-        "e" | "content-encoding" => "Content-Encoding",
-        "k" | "supported" => "Supported",
-        "s" | "subject" => "Subject",
-        "o" | "event" => "Event",
-        "r" | "refer-to" => "Refer-To",
-        "b" | "referred-by" => "Referred-By",
-        "x" | "session-expires" => "Session-Expires",
-        "cseq" => "CSeq",
-        "max-forwards" => "Max-Forwards",
-        "expires" => "Expires",
-        "min-expires" => "Min-Expires",
-        "route" => "Route",
-        "record-route" => "Record-Route",
-        "authorization" => "Authorization",
-        "www-authenticate" => "WWW-Authenticate",
-        "proxy-authorization" => "Proxy-Authorization",
-        "proxy-authenticate" => "Proxy-Authenticate",
-        "user-agent" => "User-Agent",
-        "allow" => "Allow",
-        "require" => "Require",
-        "rseq" => "RSeq",
-        "rack" => "RAck",
-        "min-se" => "Min-SE",
-        _ => return name.to_string(),
-    };
-    long.to_string()
+pub fn canonical_name(name: &str) -> Cow<'static, str> {
+    match known_name(name) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(name.to_string()),
+    }
+}
+
+/// The long forms of the headers this stack knows, as written.
+const KNOWN: [&str; 30] = [
+    "Via",
+    "From",
+    "To",
+    "Call-ID",
+    "Contact",
+    "Content-Length",
+    "Content-Type",
+    "Content-Encoding",
+    "Supported",
+    "Subject",
+    "Event",
+    "Refer-To",
+    "Referred-By",
+    "Session-Expires",
+    "CSeq",
+    "Max-Forwards",
+    "Expires",
+    "Min-Expires",
+    "Route",
+    "Record-Route",
+    "Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authorization",
+    "Proxy-Authenticate",
+    "User-Agent",
+    "Allow",
+    "Require",
+    "RSeq",
+    "RAck",
+    "Min-SE",
+];
+
+/// The canonical spelling of `name` (compact or long, any case) when it
+/// is a header this stack knows; no allocation.
+fn known_name(name: &str) -> Option<&'static str> {
+    if let [c] = name.as_bytes() {
+        return match c.to_ascii_lowercase() {
+            b'v' => Some("Via"),
+            b'f' => Some("From"),
+            b't' => Some("To"),
+            b'i' => Some("Call-ID"),
+            b'm' => Some("Contact"),
+            b'l' => Some("Content-Length"),
+            b'c' => Some("Content-Type"),
+            b'e' => Some("Content-Encoding"),
+            b'k' => Some("Supported"),
+            b's' => Some("Subject"),
+            b'o' => Some("Event"),
+            b'r' => Some("Refer-To"),
+            b'b' => Some("Referred-By"),
+            b'x' => Some("Session-Expires"),
+            _ => None,
+        };
+    }
+    KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)).copied()
 }
 
 /// Headers in the order received. Multiple values of one header are
@@ -46,7 +77,9 @@ pub fn canonical_name(name: &str) -> String {
 /// the headers that allow it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers {
-    entries: Vec<(String, String)>,
+    /// Names are mostly the static canonical spellings: parsing a
+    /// message allocates only its values.
+    entries: Vec<(Cow<'static, str>, String)>,
 }
 
 impl Headers {
@@ -63,15 +96,15 @@ impl Headers {
 
     /// All entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.entries.iter().map(|(n, v)| (n.as_ref(), v.as_str()))
     }
 
     /// The first value of `name` (canonical or compact, any case).
     pub fn get(&self, name: &str) -> Option<&str> {
-        let name = canonical_name(name);
+        let name = known_name(name).unwrap_or(name);
         self.entries
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -86,8 +119,8 @@ impl Headers {
 
     /// Remove every value of `name`.
     pub fn remove(&mut self, name: &str) {
-        let name = canonical_name(name);
-        self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        let name = known_name(name).unwrap_or(name);
+        self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
     /// Replace every value of `name` by one.
