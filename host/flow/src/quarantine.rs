@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 pub struct QuarantinePolicy {
     /// Resource stops (CPU deadline, memory limit) within [`window`]
     /// that trip the breaker, if they are also at least half of the runs
-    /// that ended in it. 0 turns quarantine off.
+    /// that ended in it (of the latest `4 * stops` runs, the ones kept).
+    /// 0 turns quarantine off.
     ///
     /// [`window`]: QuarantinePolicy::window
     pub stops: u32,
